@@ -1,0 +1,3 @@
+from cnitool.cli import main
+
+main()
