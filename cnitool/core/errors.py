@@ -74,6 +74,8 @@ class CniError(Exception):
         self.command = command
         self.stderr = stderr
         self.hint = hint
+        # ADD-02: errors met while rolling back a failed ADD, reported with the ADD's own error.
+        self.rollback_errors: list[CniError] = []
 
     def __str__(self) -> str:
         if self.details:
@@ -91,6 +93,7 @@ class CniError(Exception):
             "plugin": self.plugin,
             "command": self.command,
             "stderr": self.stderr,
+            "rollback_errors": [str(err) for err in self.rollback_errors],
         }
 
 

@@ -34,3 +34,12 @@ def dumps_compact(value: Any, *, sort_keys: bool = False) -> str:
     """``json.Marshal(value)``."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
     return text.translate(_GO_EXTRA_ESCAPES)
+
+
+def sorted_deep(value: Any) -> Any:
+    """A copy with every object's keys sorted, as Go writes a ``map[string]interface{}``."""
+    if isinstance(value, dict):
+        return {key: sorted_deep(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_deep(item) for item in value]
+    return value

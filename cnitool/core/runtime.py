@@ -1,0 +1,95 @@
+"""Runtime parameters of one attachment: who (container ID), where (netns, ifname), and extra args.
+
+Also the parsing of the two free-form runtime inputs the Go cnitool takes from the environment:
+``CNI_ARGS`` (``K=V;K=V``) and ``CAP_ARGS`` (a JSON object), REQ-07.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cnitool.core.errors import UsageError
+
+
+@dataclass(frozen=True)
+class RuntimeConf:
+    """libcni's RuntimeConf: the per-attachment inputs of every verb."""
+
+    container_id: str
+    netns: str
+    ifname: str = "eth0"
+    args: tuple[tuple[str, str], ...] = ()
+    capability_args: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def cni_args_env(self) -> str:
+        """``CNI_ARGS`` as the plugin receives it (libcni joins pairs with ``;``)."""
+        return ";".join(f"{key}={value}" for key, value in self.args)
+
+
+def container_id_for_netns(netns_path: str) -> str:
+    """The Go cnitool's container ID: ``cnitool-`` + hex of the first 10 bytes of SHA-512 (CLI-02).
+
+    The path must already be absolute, as the Go tool makes it with filepath.Abs, so that both
+    tools derive the same ID and either can DEL what the other added.
+    """
+    digest = hashlib.sha512(netns_path.encode()).digest()
+    return "cnitool-" + digest[:10].hex()
+
+
+def parse_cni_args(text: str) -> tuple[tuple[str, str], ...]:
+    """Parse ``K=V;K=V`` (REQ-07).
+
+    OURS: empty pairs are ignored and each pair splits at its first ``=``, so a value may contain
+    ``=`` or be empty (the reference rejects both); a pair without ``=`` or with an empty key is an
+    error before any plugin runs.
+    """
+    pairs: list[tuple[str, str]] = []
+    for pair in text.split(";"):
+        if pair == "":
+            continue
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f'invalid CNI_ARGS pair "{pair}": expected KEY=VALUE', code=4)
+        if key == "":
+            raise UsageError(f'invalid CNI_ARGS pair "{pair}": the key is empty', code=4)
+        pairs.append((key, value))
+    return tuple(pairs)
+
+
+def parse_cap_args(text: str) -> dict[str, Any]:
+    """Parse ``CAP_ARGS``: a JSON object mapping capability names to values (REQ-07)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UsageError(f"CAP_ARGS is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", code=4) from None
+    if not isinstance(value, dict):
+        raise UsageError(f"CAP_ARGS must be a JSON object mapping capability names to values, not {_json_type(value)}", code=4)
+    return value
+
+
+def parse_cap_option(text: str) -> tuple[str, Any]:
+    """Parse one ``--cap NAME=JSON`` option."""
+    name, sep, raw = text.partition("=")
+    if not sep or name == "":
+        raise UsageError(f'invalid --cap "{text}": expected NAME=JSON', code=4)
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err.msg})', code=4) from None
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
