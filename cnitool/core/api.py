@@ -1,0 +1,229 @@
+"""The verb algorithms: libcni's CNIConfig in Python (SPEC.md "Execution protocol" / "Attachment lifecycle").
+
+Everything comes in as arguments (plugin dirs, a plugin runner, the cache directory) and goes out
+as values or errors: no printing, no environment, no flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cnitool.core.cache import CacheEntry, ResultCache
+from cnitool.core.errors import CacheError, CniError, ConfigError, NotAdded, PluginFailed, PluginNotFound, VersionError
+from cnitool.core.loader import load_network_bytes
+from cnitool.core.lock import Locks
+from cnitool.core.names import validate_attachment, validate_plugin_type
+from cnitool.core.netconf import NetworkConfig, PluginConfig
+from cnitool.core.pluginexec import PluginCaller, StderrSink, failure_prefix
+from cnitool.core.request import build_request
+from cnitool.core.result import Result, convert_result, parse_result, result_to_wire
+from cnitool.core.runner import PluginRunner
+from cnitool.core.runtime import RuntimeConf
+from cnitool.core.version import parse_version
+
+
+@dataclass(frozen=True)
+class Cni:
+    """Runs network configurations with one plugin path, runner and cache directory."""
+
+    plugin_dirs: Sequence[str]
+    runner: PluginRunner
+    cache_dir: str
+    stderr_sink: StderrSink | None = None
+
+    @property
+    def _caller(self) -> PluginCaller:
+        return PluginCaller(self.runner, self.plugin_dirs, self.stderr_sink)
+
+    @property
+    def cache(self) -> ResultCache:
+        return ResultCache(self.cache_dir)
+
+    @property
+    def locks(self) -> Locks:
+        return Locks(self.cache_dir)
+
+    # ----------------------------------------------------------------------------- ADD
+
+    def add(self, network: NetworkConfig, runtime: RuntimeConf, *, rollback: bool = True) -> Result:
+        """Run ADD through the chain, cache the final result and return it (ADD-01, CACHE-03).
+
+        ADD-02 OURS: when a plugin fails or the cache cannot be written, every plugin that was
+        started gets DEL in reverse order, unless ``rollback`` is False.
+        """
+        validate_inputs(network, runtime)
+        with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
+            started: list[PluginConfig] = []
+            result: Result | None = None
+            try:
+                for plugin in network.plugins:
+                    request = build_request(network, plugin, prev_result=result, capability_args=runtime.capability_args)
+                    started.append(plugin)
+                    stdout = self._caller.call(plugin, "ADD", request, runtime)
+                    result = self._add_result(network, plugin, stdout)
+                assert result is not None  # a network has at least one plugin (LOAD-11)
+                self.cache.write(self._cache_entry(network, runtime, result))
+                return result
+            except CniError as err:
+                if _was_not_started(err):
+                    started.pop()
+                if rollback:
+                    self._roll_back(network, runtime, started, result, err)
+                raise
+
+    def _add_result(self, network: NetworkConfig, plugin: PluginConfig, stdout: bytes) -> Result:
+        """EXEC-06 and RES-03: a result, in the network's version, or an error naming the plugin."""
+        if not stdout.strip():
+            raise PluginFailed(f"{failure_prefix(plugin, 'ADD')}: the plugin printed no result", plugin=plugin.type, command="ADD")
+        try:
+            result = parse_result(stdout, default_version=network.version)
+            return self._in_network_version(network, result)
+        except CniError as err:
+            message = err.msg
+            raise PluginFailed(
+                f"{failure_prefix(plugin, 'ADD')}: invalid result: {message}",
+                plugin=plugin.type,
+                command="ADD",
+                details=stdout.decode(errors="replace")[:2000],
+            ) from None
+
+    def _roll_back(
+        self,
+        network: NetworkConfig,
+        runtime: RuntimeConf,
+        started: list[PluginConfig],
+        last_good: Result | None,
+        failure: CniError,
+    ) -> None:
+        """DEL, in reverse order, every plugin that was started; failures are attached to ``failure``."""
+        for plugin in reversed(started):
+            request = build_request(network, plugin, prev_result=self._del_prev_result(network, last_good), capability_args=runtime.capability_args)
+            try:
+                self._caller.call(plugin, "DEL", request, runtime)
+            except CniError as err:
+                failure.rollback_errors.append(err)
+
+    @staticmethod
+    def _cache_entry(network: NetworkConfig, runtime: RuntimeConf, result: Result) -> CacheEntry:
+        return CacheEntry(
+            network_name=network.name,
+            container_id=runtime.container_id,
+            ifname=runtime.ifname,
+            config=network.raw_bytes,
+            result=result_to_wire(result),
+            netns=runtime.netns,
+            cni_args=runtime.args,
+            capability_args=dict(runtime.capability_args),
+        )
+
+    # ----------------------------------------------------------------------------- DEL
+
+    def delete(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
+        """DEL-01: plugins in reverse order with the cached result; the cache entry goes on success.
+
+        A missing or unusable cache entry is not an error: DEL is best effort (CACHE-05).
+        """
+        validate_inputs(network, runtime)
+        with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
+            prev = self._usable_cached_result(network, runtime)
+            for plugin in reversed(network.plugins):
+                request = build_request(network, plugin, prev_result=self._del_prev_result(network, prev), capability_args=runtime.capability_args)
+                self._caller.call(plugin, "DEL", request, runtime)
+            self.cache.delete(network.name, runtime.container_id, runtime.ifname)
+
+    def _usable_cached_result(self, network: NetworkConfig, runtime: RuntimeConf) -> Result | None:
+        """The cached result for DEL, or None; a broken entry is removed (libcni DelNetworkList)."""
+        try:
+            return self._cached_result(network, runtime)
+        except CniError:
+            self.cache.delete(network.name, runtime.container_id, runtime.ifname)
+            return None
+
+    @staticmethod
+    def _del_prev_result(network: NetworkConfig, result: Result | None) -> Result | None:
+        """REQ-03: prevResult on DEL exists since spec 0.4.0."""
+        if result is None or not _at_least(network.version, "0.4.0"):
+            return None
+        return result
+
+    def cached_network(self, network_name: str, runtime: RuntimeConf) -> NetworkConfig | None:
+        """The network config cached with an attachment, for DEL after its file was removed (DEL-01 OURS)."""
+        validate_attachment(network_name, runtime.container_id, runtime.ifname)
+        try:
+            entry = self.cache.read(network_name, runtime.container_id, runtime.ifname)
+        except CacheError:
+            return None
+        if entry is None or not entry.config:
+            return None
+        try:
+            network, _warnings = load_network_bytes(entry.config, source=self.cache.path(network_name, runtime.container_id, runtime.ifname), is_list=True)
+        except CniError:
+            return None
+        return network if network.name == network_name else None
+
+    # ----------------------------------------------------------------------------- CHECK
+
+    def check(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
+        """CHECK-01, in the reference's order of tests."""
+        validate_inputs(network, runtime)
+        if not _at_least(network.version, "0.4.0"):
+            raise ConfigError(f'configuration version "{network.version}" does not support the CHECK command', code=1)
+        if network.disable_check:
+            return
+        with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
+            try:
+                cached = self._cached_result(network, runtime)
+            except CniError as err:
+                raise CacheError(f'failed to get network "{network.name}" cached result: {err.msg}') from None
+            if cached is None:
+                raise NotAdded(
+                    f'network "{network.name}" has no cached result for container "{runtime.container_id}" '
+                    f'interface "{runtime.ifname}": it was not added (CHECK needs a previous ADD)',
+                    hint=f"looked for {self.cache.path(network.name, runtime.container_id, runtime.ifname)}",
+                )
+            for plugin in network.plugins:
+                request = build_request(network, plugin, prev_result=cached, capability_args=runtime.capability_args)
+                self._caller.call(plugin, "CHECK", request, runtime)
+
+    # ----------------------------------------------------------------------------- helpers
+
+    def _cached_result(self, network: NetworkConfig, runtime: RuntimeConf) -> Result | None:
+        """The cached ADD result converted to the network's version; None when nothing is cached."""
+        entry = self.cache.read(network.name, runtime.container_id, runtime.ifname)
+        if entry is None:
+            return None
+        if not entry.result:
+            raise CacheError(f"cache entry {self.cache.path(network.name, runtime.container_id, runtime.ifname)} holds no result")
+        result = parse_result(dict(entry.result), default_version=network.version)
+        return self._in_network_version(network, result)
+
+    @staticmethod
+    def _in_network_version(network: NetworkConfig, result: Result) -> Result:
+        """RES-03 OURS: results travel in the network's version, whatever the plugin answered in."""
+        target = network.version or "0.1.0"  # no cniVersion at all means 0.1.0 (VER-02)
+        if result.cni_version == target:
+            return result
+        return convert_result(result, target)
+
+
+def _was_not_started(err: CniError) -> bool:
+    """A plugin that was not found never ran, so rollback must not DEL it (ADD-02)."""
+    return isinstance(err, PluginNotFound) and err.command == "ADD"
+
+
+def validate_inputs(network: NetworkConfig, runtime: RuntimeConf) -> None:
+    """Every name that reaches a plugin or a cache path, checked before any plugin runs (VAL-01 … VAL-05)."""
+    validate_attachment(network.name, runtime.container_id, runtime.ifname)
+    for plugin in network.plugins:
+        validate_plugin_type(plugin.type)
+        ipam = plugin.raw.get("ipam")
+        if isinstance(ipam, dict) and isinstance(ipam.get("type"), str):
+            validate_plugin_type(ipam["type"])
+
+
+def _at_least(version: str, minimum: str) -> bool:
+    try:
+        return parse_version(version) >= parse_version(minimum)
+    except VersionError:
+        return False
