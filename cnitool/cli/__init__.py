@@ -1,0 +1,85 @@
+"""The ``cnitool`` command line: click only; every error is mapped to an exit status here, once.
+
+Exit statuses (CLI-05): 0 success; 1 a plugin reported an error (a failing CHECK included);
+2 bad usage or invalid configuration; 3 an environment problem (network, plugin or namespace not
+found, permission, unusable cache); 4 a plugin timed out; 70 internal error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cnitool import __version__
+from cnitool.cli.add import add
+from cnitool.cli.app import App, global_options
+from cnitool.cli.check import check
+from cnitool.cli.delete import delete
+from cnitool.cli.output import Output
+
+EXIT_STATUS_HELP = (
+    "\b\nExit status:\n"
+    "  0   success\n"
+    "  1   a plugin reported an error (a failing check included)\n"
+    "  2   bad usage or invalid configuration\n"
+    "  3   environment problem: network, plugin or namespace not found, permission, cache\n"
+    "  4   a plugin timed out\n"
+    "  70  internal error (a bug; --debug shows the traceback)\n"
+    "  130 interrupted"
+)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_STATUS_HELP,
+)
+@click.version_option(__version__, "-V", "--version", prog_name="cnitool",
+                      message="%(prog)s %(version)s (CNI spec 0.1.0 - 1.1.0)")
+@global_options
+def cli() -> None:
+    """Run CNI network configurations against Linux network namespaces.
+
+    A drop-in for the Go cnitool: the same verbs, environment variables, container IDs and
+    cache files, so either tool can undo what the other did.
+    """
+
+
+cli.add_command(add)
+cli.add_command(check)
+cli.add_command(delete, name="del")
+
+
+def main(argv: list[str] | None = None, app: App | None = None) -> int:
+    """Entry point: run the command, render any error once, exit with its status."""
+    from cnitool.core.errors import CniError, ExitCode
+
+    app = app or App()
+    try:
+        status = cli.main(args=argv, prog_name="cnitool", obj=app, standalone_mode=False)
+    except CniError as err:
+        Output(app).error(err)
+        return _exit(int(err.exit_code), argv)
+    except click.exceptions.Abort:
+        return _exit(int(ExitCode.INTERRUPTED), argv)
+    except click.ClickException as err:
+        err.show(file=app.stderr)
+        return _exit(err.exit_code, argv)
+    except KeyboardInterrupt:
+        app.stderr.write("interrupted\n")
+        return _exit(int(ExitCode.INTERRUPTED), argv)
+    except Exception as err:  # anything else is a bug in cnitool
+        if app.debug:
+            import traceback
+
+            traceback.print_exc(file=app.stderr)
+        Output(app).internal_error(f"{type(err).__name__}: {err} (this is a bug in cnitool; run with --debug for the traceback)")
+        return _exit(int(ExitCode.INTERNAL), argv)
+    return _exit(status if isinstance(status, int) else 0, argv)
+
+
+def _exit(status: int, argv: list[str] | None) -> int:
+    """Exit the process when run as the console script; return the status when called from tests."""
+    if argv is None:
+        sys.exit(status)
+    return status

@@ -1,0 +1,41 @@
+"""``cnitool add NET NETNS``: attach a namespace to a network (SPEC.md ADD)."""
+
+from __future__ import annotations
+
+import click
+
+from cnitool.cli.app import get_app
+from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment
+from cnitool.cli.output import Output
+
+
+@attachment_command(
+    "Attach NETNS to network NETWORK and print the result.\n\n"
+    "NETNS is a path (/var/run/netns/x, /proc/PID/ns/net) or a bare name meaning "
+    "/var/run/netns/NAME, which is created (visible to `ip netns`) when it does not exist."
+)
+@click.option("--no-rollback", is_flag=True, help="On failure, keep what the plugins built (for debugging) instead of DEL-ing it.")
+def add(network: str, netns: str, ifname: str, container_id: str | None, args: tuple[str, ...],
+        caps: tuple[str, ...], no_rollback: bool) -> None:
+    from cnitool import netns as netns_adapter
+    from cnitool.core.errors import CniError
+
+    app = get_app()
+    output = Output(app)
+    attachment = resolve_attachment(app, netns, ifname, container_id, args, caps)
+    config = load_network(app, output, network)
+    cni = make_cni(app, output)
+    created = False
+    if netns_adapter.is_bare_name(netns) and not netns_adapter.exists(attachment.netns_path):
+        netns_adapter.create(netns)  # CLI-03: a bare name that does not exist yet
+        created = True
+    try:
+        netns_adapter.check_netns(attachment.netns_path)
+        result = cni.add(config, attachment.runtime, rollback=not no_rollback)
+    except CniError:
+        if created and not no_rollback:
+            netns_adapter.remove(netns)  # a failed add leaves nothing behind, the namespace included
+        raise
+    where = f"{netns} (new namespace)" if created else netns
+    output.result(result, f"Added {attachment.runtime.ifname} in {where} to network {config.name} "
+                          f"(container {attachment.runtime.container_id}, cniVersion {config.version})")

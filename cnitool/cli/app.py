@@ -1,0 +1,156 @@
+"""The application object shared by every command: settings from options and environment, and stream state.
+
+Global options are accepted before the verb and after it (``cnitool -o json add ...`` and
+``cnitool add -o json ...``). Precedence: an option given on the command line (the later one
+wins) over the environment variable over the default (CLI-01).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import click
+from click.core import ParameterSource
+
+DEFAULT_CONF_DIR = "/etc/cni/net.d"
+# EXEC-01 OURS: where distributions install the reference plugins, used when CNI_PATH is unset.
+DEFAULT_PLUGIN_DIRS = ("/opt/cni/bin", "/usr/libexec/cni", "/usr/lib/cni")
+DEFAULT_CACHE_DIR = "/var/lib/cni"
+DEFAULT_TIMEOUT = 120.0
+
+_PRIORITY = {ParameterSource.DEFAULT: 0, ParameterSource.ENVIRONMENT: 1, ParameterSource.COMMANDLINE: 2}
+
+
+@dataclass
+class App:
+    """What every command needs besides its own arguments."""
+
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    _settings: dict[str, tuple[int, Any]] = field(default_factory=dict)
+
+    def remember(self, name: str, value: Any, source: ParameterSource | None) -> None:
+        priority = _PRIORITY.get(source, 2) if source is not None else 0
+        current = self._settings.get(name)
+        if current is None or priority >= current[0]:
+            self._settings[name] = (priority, value)
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        entry = self._settings.get(name)
+        return default if entry is None or entry[1] is None else entry[1]
+
+    # -- resolved settings ------------------------------------------------------------
+
+    @property
+    def conf_dirs(self) -> list[str]:
+        """LOAD-01: ``--conf-dir``/``NETCONFPATH``; OURS: several directories separated by ``:``."""
+        return _split_path(self.setting("conf_dir")) or [DEFAULT_CONF_DIR]
+
+    @property
+    def plugin_dirs(self) -> list[str]:
+        return _split_path(self.setting("cni_path")) or list(DEFAULT_PLUGIN_DIRS)
+
+    @property
+    def cache_dir(self) -> str:
+        return self.setting("cache_dir") or DEFAULT_CACHE_DIR
+
+    @property
+    def timeout(self) -> float:
+        return float(self.setting("timeout", DEFAULT_TIMEOUT))
+
+    @property
+    def debug(self) -> bool:
+        return bool(self.setting("debug", False))
+
+    @property
+    def output(self) -> str:
+        """``json`` or ``table``: ``auto`` means a table on a terminal, JSON in a pipe (CLI-04)."""
+        mode = self.setting("output", "auto")
+        if mode == "auto":
+            return "table" if _isatty(self.stdout) else "json"
+        return mode
+
+    @property
+    def json_mode(self) -> bool:
+        return self.output == "json"
+
+    @property
+    def color(self) -> bool | None:
+        """True/False when forced, None to let the console decide (it honours NO_COLOR and FORCE_COLOR)."""
+        choice = self.setting("color", "auto")
+        if choice == "always":
+            return True
+        if choice == "never" or "NO_COLOR" in self.environ:
+            return False
+        return None
+
+
+def _split_path(value: str | None) -> list[str]:
+    return [part for part in (value or "").split(":") if part]
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if param.name is not None:
+        ctx.ensure_object(App).remember(param.name, value, ctx.get_parameter_source(param.name))
+    return value
+
+
+def _store_flag(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Flags only count when given: their default must not undo a value given before the verb."""
+    source = ctx.get_parameter_source(param.name or "")
+    if value and param.name is not None:
+        ctx.ensure_object(App).remember(param.name, value, source)
+    return value
+
+
+def _color_flag(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(App).remember("color", "never", ParameterSource.COMMANDLINE)
+    return value
+
+
+GLOBAL_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+    click.option("--conf-dir", "conf_dir", envvar="NETCONFPATH", show_envvar=True, metavar="DIR[:DIR...]",
+                 expose_value=False, callback=_store,
+                 help=f"Directories searched for network configs, in order [default: {DEFAULT_CONF_DIR}]."),
+    click.option("--cni-path", "cni_path", envvar="CNI_PATH", show_envvar=True, metavar="DIR[:DIR...]",
+                 expose_value=False, callback=_store,
+                 help=f"Directories searched for plugin binaries [default: {':'.join(DEFAULT_PLUGIN_DIRS)}]."),
+    click.option("--cache-dir", "cache_dir", envvar="CNI_CACHE_DIR", show_envvar=True, metavar="DIR",
+                 expose_value=False, callback=_store,
+                 help=f"Where results are cached, shared with libcni-based runtimes [default: {DEFAULT_CACHE_DIR}]."),
+    click.option("-o", "--output", "output", type=click.Choice(["auto", "json", "table"]),
+                 expose_value=False, callback=_store,
+                 help="auto: a table on a terminal, the reference JSON in a pipe [default: auto]."),
+    click.option("--timeout", "timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+                 expose_value=False, callback=_store,
+                 help=f"Kill a plugin call that runs longer than this [default: {DEFAULT_TIMEOUT:g}]."),
+    click.option("--color", "color", type=click.Choice(["auto", "always", "never"]),
+                 expose_value=False, callback=_store, help="Colour in human output [default: auto; NO_COLOR honoured]."),
+    click.option("--no-color", is_flag=True, expose_value=False, callback=_color_flag, help="Same as --color never."),
+    click.option("--debug", "debug", is_flag=True, expose_value=False, callback=_store_flag,
+                 help="Show the traceback of internal errors."),
+]
+
+
+def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Attach the global options to the group and to each command."""
+    for option in reversed(GLOBAL_OPTIONS):
+        command = option(command)
+    return command
+
+
+def get_app() -> App:
+    return click.get_current_context().ensure_object(App)

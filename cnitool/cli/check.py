@@ -1,0 +1,24 @@
+"""``cnitool check NET NETNS``: ask every plugin whether the attachment is as it left it (SPEC.md CHECK)."""
+
+from __future__ import annotations
+
+from cnitool.cli.app import get_app
+from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment
+from cnitool.cli.output import Output
+
+
+@attachment_command("Check that NETNS is still attached to NETWORK as the cached result says.")
+def check(network: str, netns: str, ifname: str, container_id: str | None, args: tuple[str, ...],
+          caps: tuple[str, ...]) -> None:
+    from cnitool import netns as netns_adapter
+
+    app = get_app()
+    output = Output(app)
+    attachment = resolve_attachment(app, netns, ifname, container_id, args, caps)
+    config = load_network(app, output, network)
+    netns_adapter.check_netns(attachment.netns_path)  # CLI-03: before any plugin runs
+    make_cni(app, output).check(config, attachment.runtime)
+    if config.disable_check:
+        output.done(f"Network {config.name} has disableCheck set: nothing was checked")
+    else:
+        output.done(f"{attachment.runtime.ifname} in {netns} is attached to network {config.name} as cached")

@@ -1,0 +1,91 @@
+"""Picks the renderer for this invocation: rich for people, plain JSON for machines (CLI-04, CLI-05).
+
+Diagnostics go to stderr; stdout carries only the result.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from cnitool.render import machine
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cnitool.cli.app import App
+    from cnitool.core.errors import CniError
+    from cnitool.core.result import Result
+
+
+class Output:
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    @cached_property
+    def _out(self) -> Console:
+        from cnitool.render import human
+
+        return human.console(self.app.stdout, self.app.color)
+
+    @cached_property
+    def _err(self) -> Console:
+        from cnitool.render import human
+
+        return human.console(self.app.stderr, self.app.color)
+
+    def result(self, result: Result, summary: str) -> None:
+        if self.app.json_mode:
+            machine.write_result(self.app.stdout, result)
+        else:
+            from cnitool.render import human
+
+            human.write_result(self._out, result, summary)
+
+    def document(self, document: Any, draw: Any = None) -> None:
+        """Our own documents (status, gc ...): JSON for machines, ``draw(console)`` for people."""
+        if self.app.json_mode or draw is None:
+            machine.write_document(self.app.stdout, document)
+        else:
+            draw(self._out)
+
+    def done(self, message: str) -> None:
+        """A one-line confirmation on a terminal; nothing on stdout in JSON mode."""
+        if not self.app.json_mode:
+            from cnitool.render import human
+
+            human.write_line(self._out, message)
+
+    def warning(self, message: str) -> None:
+        if self.app.json_mode:
+            machine.write_warning(self.app.stderr, message)
+        else:
+            from cnitool.render import human
+
+            human.write_warning(self._err, message)
+
+    def plugin_stderr(self, plugin: str, data: bytes) -> None:
+        """EXEC-08: a successful plugin's stderr is passed on, labelled with the plugin."""
+        text = data.decode(errors="replace").rstrip("\n")
+        if self.app.json_mode:
+            machine.write_document_line(self.app.stderr, {"level": "info", "plugin": plugin, "stderr": text})
+        else:
+            for line in text.splitlines():
+                self.app.stderr.write(f"[{plugin}] {line}\n")
+            self.app.stderr.flush()
+
+    def error(self, error: CniError) -> None:
+        if self.app.json_mode:
+            machine.write_error(self.app.stderr, error)
+        else:
+            from cnitool.render import human
+
+            human.write_error(self._err, error)
+
+    def internal_error(self, message: str) -> None:
+        if self.app.json_mode:
+            machine.write_internal_error(self.app.stderr, message)
+        else:
+            from cnitool.render import human
+
+            human.write_internal_error(self._err, message)
