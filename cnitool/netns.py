@@ -1,0 +1,245 @@
+"""Network namespaces: resolve a NETNS argument, check it, create, remove, run a command inside.
+
+Import discipline (design "Speed rules"): resolving and checking use the standard library only,
+so ``cnitool add -o json /var/run/netns/x`` never imports pyroute2; only ``create`` and ``remove``
+import it, inside the function. Nothing here ever creates a namespace as a side effect of
+looking at one (pyroute2's ``IPRoute(netns=…)``/``NetNS``/``setns`` would, unless ``flags=0``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Sequence
+
+from cnitool.core.errors import NetnsError, UsageError
+
+NETNS_DIR = "/var/run/netns"  # where `ip netns` keeps its named namespaces (bind mounts)
+
+# ioctl(2) NS_GET_NSTYPE (linux/nsfs.h, Linux >= 4.11) answers the CLONE_NEW* type of an nsfs file.
+_NS_GET_NSTYPE = 0xB703
+_CLONE_NEWNET = 0x40000000
+# Namespaces we refuse to configure: PID 1's (the host's) and our own, which is where the plugins
+# run (EXEC-04). PID 1's may be unreadable (a sandbox, hidepid); our own always is readable.
+_HOST_NAMESPACES = ("/proc/1/ns/net", "/proc/self/ns/net")
+
+
+def is_bare_name(arg: str) -> bool:
+    """CLI-03: an argument without ``/`` names a namespace under NETNS_DIR (``.``/``..`` are paths)."""
+    return arg not in ("", ".", "..") and "/" not in arg
+
+
+def resolve(arg: str, cwd: str | None = None) -> str:
+    """CLI-03: the absolute path a NETNS argument means.
+
+    A bare name → ``/var/run/netns/NAME``. Anything else is made absolute like Go's
+    ``filepath.Abs`` (the Go cnitool hashes that path into the container ID, CLI-02, so it must be
+    the same string): joined to the working directory, then lexically cleaned; symlinks are not
+    resolved. ``cwd`` None means the working directory as Go's ``os.Getwd`` reports it.
+    """
+    if arg == "":
+        raise UsageError(
+            "the network namespace argument is empty", hint="give a name (ns1) or a path (/var/run/netns/ns1)"
+        )
+    if is_bare_name(arg):
+        return f"{NETNS_DIR}/{arg}"
+    if arg.startswith("/"):
+        return _go_clean(arg)
+    return _go_clean(f"{_go_getwd() if cwd is None else cwd}/{arg}")
+
+
+def _go_getwd() -> str:
+    """Go's ``os.Getwd``: ``$PWD`` when it is absolute and names ".", else the kernel's answer.
+
+    Keeping the logical path through a symlinked directory matters: it is what the Go tool hashes.
+    """
+    pwd = os.environ.get("PWD", "")
+    if pwd.startswith("/"):
+        try:
+            if os.path.samefile(pwd, "."):
+                return pwd
+        except OSError:
+            pass
+    return os.getcwd()
+
+
+def _go_clean(path: str) -> str:
+    """Go's ``filepath.Clean`` for an absolute path.
+
+    Not ``os.path.normpath``: POSIX lets that keep a leading ``//``, Go does not.
+    """
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue  # ".." at the root stays at the root
+        parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def check_netns(path: str) -> None:
+    """CLI-03: refuse, before any plugin runs, a path that is no usable network namespace.
+
+    Raises NetnsError (exit 3) when the path does not exist, cannot be opened, is not a network
+    namespace (a plain file, a stale ``ip netns`` mount point, another kind of namespace), or is
+    the host's namespace: PID 1's or our own, which the plugins run in (EXEC-04).
+    """
+    identity = _netns_identity(path)
+    if identity in _host_identities():
+        raise NetnsError(
+            f'network namespace "{path}" is the host\'s network namespace; refusing to configure it',
+            hint=(
+                "plugins run in cnitool's own namespace and would rewire it; use a separate one, "
+                "e.g. a bare name that `cnitool add` creates"
+            ),
+        )
+
+
+def exists(path: str) -> bool:
+    """Whether ``path`` is a network namespace (the host's included); a leftover empty file is not."""
+    try:
+        _netns_identity(path)
+    except NetnsError:
+        return False
+    return True
+
+
+def _netns_identity(path: str) -> tuple[int, int]:
+    """(st_dev, st_ino) of the network namespace at ``path``, or NetnsError saying what it is instead.
+
+    Checked with NS_GET_NSTYPE on an open descriptor rather than by file-system magic, which
+    Python's statvfs does not expose. Only regular files are opened: nsfs files are, and opening
+    a FIFO or a device could block or have side effects.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise NetnsError(f'network namespace "{path}" does not exist') from None
+    except OSError as err:
+        raise NetnsError(f'cannot access network namespace "{path}": {err.strerror}') from err
+    if not stat.S_ISREG(st.st_mode):
+        raise NetnsError(f'"{path}" is not a network namespace')
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as err:
+        raise NetnsError(f'cannot open network namespace "{path}": {err.strerror}') from err
+    try:
+        ns_type = fcntl.ioctl(fd, _NS_GET_NSTYPE)
+    except OSError:
+        ns_type = None  # ENOTTY: not an nsfs file, e.g. a mount point whose namespace is gone
+    finally:
+        os.close(fd)
+    if ns_type != _CLONE_NEWNET:
+        raise NetnsError(f'"{path}" is not a network namespace', hint=_not_netns_hint(path, ns_type))
+    return st.st_dev, st.st_ino
+
+
+def _not_netns_hint(path: str, ns_type: int | None) -> str | None:
+    if ns_type is not None:
+        return "it is another kind of namespace; a process's network namespace is /proc/PID/ns/net"
+    if os.path.dirname(path) == NETNS_DIR:
+        name = os.path.basename(path)
+        return f"an empty file here is a leftover of a removed namespace; `ip netns del {name}` clears it"
+    return None
+
+
+def _host_identities() -> set[tuple[int, int]]:
+    identities = set()
+    for path in _HOST_NAMESPACES:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue  # PID 1's is unreadable in some sandboxes; our own still counts
+        identities.add((st.st_dev, st.st_ino))
+    return identities
+
+
+def list_names() -> list[str]:
+    """The names ``ip netns list`` shows, sorted (no namespace is opened, nothing is imported)."""
+    try:
+        return sorted(os.listdir(NETNS_DIR))
+    except FileNotFoundError:
+        return []
+
+
+def create(name: str) -> str:
+    """Create a named namespace visible to ``ip netns`` (a bind mount under NETNS_DIR); return its path.
+
+    Like ``ip netns add``: an existing name is an error, and a failed attempt leaves no mount point.
+    pyroute2 forks to unshare: call this outside any rich live display (threads + fork).
+    """
+    if not is_bare_name(name) or "\0" in name:
+        raise UsageError(
+            f'invalid network namespace name "{name}"', hint='a name is not empty, not "." or "..", and has no "/"'
+        )
+    from pyroute2 import netns as pyroute2_netns
+
+    path = f"{NETNS_DIR}/{name}"
+    try:
+        # bytes: pyroute2 encodes a str path as ASCII, which would refuse a non-ASCII name.
+        pyroute2_netns.create(os.fsencode(path))
+    except FileExistsError:
+        raise NetnsError(f'network namespace "{name}" already exists ({path})') from None
+    except OSError as err:
+        _remove_stale_mount_point(path)
+        raise NetnsError(f'cannot create network namespace "{name}": {err.strerror or err}') from err
+    return path
+
+
+def _remove_stale_mount_point(path: str) -> None:
+    """Drop the empty file a half-done create left (it was made O_EXCL, so it is ours)."""
+    if os.path.lexists(path) and not exists(path):
+        os.unlink(path)
+
+
+def remove(name_or_path: str) -> None:
+    """Delete a namespace made by ``create`` or ``ip netns add``, like ``ip netns del``.
+
+    Only entries directly under NETNS_DIR: unmounting ``/proc/PID/ns/net`` or a file elsewhere is
+    not ours to do. The namespace itself lives on while a process is still in it.
+    """
+    path = resolve(name_or_path)
+    if os.path.realpath(os.path.dirname(path)) != os.path.realpath(NETNS_DIR):
+        raise NetnsError(f'"{path}" is not under {NETNS_DIR}; only named namespaces can be removed')
+    if not os.path.lexists(path):
+        raise NetnsError(f'network namespace "{path}" does not exist')
+    from pyroute2 import netns as pyroute2_netns
+
+    try:
+        pyroute2_netns.remove(os.fsencode(path))  # umount2(MNT_DETACH) + unlink
+    except OSError as err:
+        raise NetnsError(f'cannot remove network namespace "{path}": {err.strerror or err}') from err
+
+
+def run_in(
+    path: str,
+    argv: Sequence[str],
+    *,
+    input: bytes | None = None,
+    capture_output: bool = False,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``argv`` inside the network namespace at ``path`` (like ``ip netns exec``, network only).
+
+    Uses util-linux ``nsenter --net=PATH``: it does the setns(2) in the child, which a
+    ``preexec_fn`` could only do unsafely in a threaded process. Unlike ``ip netns exec`` it does
+    not remount /sys or bind /etc/netns/NAME; tools that ask the kernel over netlink (``ip``,
+    ``ss``) see the namespace. stdin/stdout/stderr are ours unless ``input``/``capture_output``.
+    """
+    _netns_identity(path)  # a clear error instead of nsenter's, and never a stray namespace
+    nsenter = shutil.which("nsenter")
+    if nsenter is None:
+        raise NetnsError("cannot enter a network namespace: nsenter not found", hint="install util-linux")
+    return subprocess.run(
+        [nsenter, f"--net={path}", "--", *argv],
+        input=input,
+        capture_output=capture_output,
+        timeout=timeout,
+        check=False,
+    )
