@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cnitool.core.errors import PluginNotFound, PluginTimeout
+from cnitool.core.pluginexec import VERB_WORDS
 from cnitool.core.runner import PluginInvocation, PluginOutput
 
 Observer = Callable[[PluginInvocation, PluginOutput | None, str], None]
@@ -41,8 +42,6 @@ _PIPE_GRACE = 0.5
 _READ_CHUNK = 65536
 # How many names of a plugin dir's content the not-found hint shows.
 _HINT_NAMES = 6
-# The word each verb has in our messages; libcni says "(delete)" for DEL (EXEC-10).
-_VERB_WORDS = {"ADD": "add", "DEL": "delete", "CHECK": "check", "GC": "gc", "STATUS": "status", "VERSION": "version"}
 
 
 class SubprocessRunner:
@@ -114,7 +113,7 @@ class SubprocessRunner:
 
 def _verb_word(command: str) -> str:
     """``DEL`` → ``delete``, ``ADD`` → ``add``: the verb as our messages and libcni's spell it."""
-    return _VERB_WORDS.get(command, command.lower())
+    return VERB_WORDS.get(command, command.lower())
 
 
 def find_plugin(plugin_type: str, plugin_dirs: Sequence[str]) -> str:

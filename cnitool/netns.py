@@ -198,6 +198,11 @@ def _remove_stale_mount_point(path: str) -> None:
         os.unlink(path)
 
 
+def is_named(path: str) -> bool:
+    """True for a namespace path directly under NETNS_DIR, the only kind ``remove`` may delete."""
+    return os.path.realpath(os.path.dirname(path)) == os.path.realpath(NETNS_DIR)
+
+
 def remove(name_or_path: str) -> None:
     """Delete a namespace made by ``create`` or ``ip netns add``, like ``ip netns del``.
 
@@ -205,7 +210,7 @@ def remove(name_or_path: str) -> None:
     not ours to do. The namespace itself lives on while a process is still in it.
     """
     path = resolve(name_or_path)
-    if os.path.realpath(os.path.dirname(path)) != os.path.realpath(NETNS_DIR):
+    if not is_named(path):
         raise NetnsError(f'"{path}" is not under {NETNS_DIR}; only named namespaces can be removed')
     if not os.path.lexists(path):
         raise NetnsError(f'network namespace "{path}" does not exist')

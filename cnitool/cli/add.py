@@ -15,7 +15,7 @@ from cnitool.cli.output import Output
     "/var/run/netns/NAME, which is created (visible to `ip netns`) when it does not exist."
 )
 @click.option("--no-rollback", is_flag=True, help="On failure, keep what the plugins built (for debugging) instead of DEL-ing it.")
-def add(network: str, netns: str, ifname: str, container_id: str | None, args: tuple[str, ...],
+def add(network: str, netns: str, ifname: str | None, container_id: str | None, args: tuple[str, ...],
         caps: tuple[str, ...], no_rollback: bool) -> None:
     from cnitool import netns as netns_adapter
     from cnitool.core.errors import CniError

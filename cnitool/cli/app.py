@@ -14,15 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import click
-from click.core import ParameterSource
 
 DEFAULT_CONF_DIR = "/etc/cni/net.d"
 # EXEC-01 OURS: where distributions install the reference plugins, used when CNI_PATH is unset.
 DEFAULT_PLUGIN_DIRS = ("/opt/cni/bin", "/usr/libexec/cni", "/usr/lib/cni")
 DEFAULT_CACHE_DIR = "/var/lib/cni"
 DEFAULT_TIMEOUT = 120.0
-
-_PRIORITY = {ParameterSource.DEFAULT: 0, ParameterSource.ENVIRONMENT: 1, ParameterSource.COMMANDLINE: 2}
 
 
 @dataclass
@@ -32,32 +29,35 @@ class App:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    _settings: dict[str, tuple[int, Any]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # global options given on the command line
 
-    def remember(self, name: str, value: Any, source: ParameterSource | None) -> None:
-        priority = _PRIORITY.get(source, 2) if source is not None else 0
-        current = self._settings.get(name)
-        if current is None or priority >= current[0]:
-            self._settings[name] = (priority, value)
+    def remember(self, name: str, value: Any) -> None:
+        """Options are parsed group first, then command: the one given last wins."""
+        if value is not None:
+            self.options[name] = value
 
-    def setting(self, name: str, default: Any = None) -> Any:
-        entry = self._settings.get(name)
-        return default if entry is None or entry[1] is None else entry[1]
+    def setting(self, name: str, default: Any = None, envvar: str | None = None) -> Any:
+        """The option if given, else the environment variable if set and non-empty, else ``default``."""
+        if name in self.options:
+            return self.options[name]
+        if envvar and self.environ.get(envvar):
+            return self.environ[envvar]
+        return default
 
     # -- resolved settings ------------------------------------------------------------
 
     @property
     def conf_dirs(self) -> list[str]:
         """LOAD-01: ``--conf-dir``/``NETCONFPATH``; OURS: several directories separated by ``:``."""
-        return _split_path(self.setting("conf_dir")) or [DEFAULT_CONF_DIR]
+        return _split_path(self.setting("conf_dir", envvar="NETCONFPATH")) or [DEFAULT_CONF_DIR]
 
     @property
     def plugin_dirs(self) -> list[str]:
-        return _split_path(self.setting("cni_path")) or list(DEFAULT_PLUGIN_DIRS)
+        return _split_path(self.setting("cni_path", envvar="CNI_PATH")) or list(DEFAULT_PLUGIN_DIRS)
 
     @property
     def cache_dir(self) -> str:
-        return self.setting("cache_dir") or DEFAULT_CACHE_DIR
+        return self.setting("cache_dir", DEFAULT_CACHE_DIR, envvar="CNI_CACHE_DIR")
 
     @property
     def timeout(self) -> float:
@@ -102,35 +102,25 @@ def _isatty(stream: TextIO) -> bool:
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    if param.name is not None:
-        ctx.ensure_object(App).remember(param.name, value, ctx.get_parameter_source(param.name))
-    return value
-
-
-def _store_flag(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
-    """Flags only count when given: their default must not undo a value given before the verb."""
-    source = ctx.get_parameter_source(param.name or "")
-    if value and param.name is not None:
-        ctx.ensure_object(App).remember(param.name, value, source)
+    # Flags count only when given: their False default must not undo one given before the verb.
+    if param.name is not None and value not in (None, False):
+        ctx.ensure_object(App).remember(param.name, value)
     return value
 
 
 def _color_flag(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value:
-        ctx.ensure_object(App).remember("color", "never", ParameterSource.COMMANDLINE)
+        ctx.ensure_object(App).remember("color", "never")
     return value
 
 
 GLOBAL_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
-    click.option("--conf-dir", "conf_dir", envvar="NETCONFPATH", show_envvar=True, metavar="DIR[:DIR...]",
-                 expose_value=False, callback=_store,
-                 help=f"Directories searched for network configs, in order [default: {DEFAULT_CONF_DIR}]."),
-    click.option("--cni-path", "cni_path", envvar="CNI_PATH", show_envvar=True, metavar="DIR[:DIR...]",
-                 expose_value=False, callback=_store,
-                 help=f"Directories searched for plugin binaries [default: {':'.join(DEFAULT_PLUGIN_DIRS)}]."),
-    click.option("--cache-dir", "cache_dir", envvar="CNI_CACHE_DIR", show_envvar=True, metavar="DIR",
-                 expose_value=False, callback=_store,
-                 help=f"Where results are cached, shared with libcni-based runtimes [default: {DEFAULT_CACHE_DIR}]."),
+    click.option("--conf-dir", "conf_dir", metavar="DIR[:DIR...]", expose_value=False, callback=_store,
+                 help=f"Directories searched for network configs, in order [env var: NETCONFPATH; default: {DEFAULT_CONF_DIR}]."),
+    click.option("--cni-path", "cni_path", metavar="DIR[:DIR...]", expose_value=False, callback=_store,
+                 help=f"Directories searched for plugin binaries [env var: CNI_PATH; default: {':'.join(DEFAULT_PLUGIN_DIRS)}]."),
+    click.option("--cache-dir", "cache_dir", metavar="DIR", expose_value=False, callback=_store,
+                 help=f"Where results are cached, shared with libcni-based runtimes [env var: CNI_CACHE_DIR; default: {DEFAULT_CACHE_DIR}]."),
     click.option("-o", "--output", "output", type=click.Choice(["auto", "json", "table"]),
                  expose_value=False, callback=_store,
                  help="auto: a table on a terminal, the reference JSON in a pipe [default: auto]."),
@@ -140,7 +130,7 @@ GLOBAL_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--color", "color", type=click.Choice(["auto", "always", "never"]),
                  expose_value=False, callback=_store, help="Colour in human output [default: auto; NO_COLOR honoured]."),
     click.option("--no-color", is_flag=True, expose_value=False, callback=_color_flag, help="Same as --color never."),
-    click.option("--debug", "debug", is_flag=True, expose_value=False, callback=_store_flag,
+    click.option("--debug", "debug", is_flag=True, expose_value=False, callback=_store,
                  help="Show the traceback of internal errors."),
 ]
 

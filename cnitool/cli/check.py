@@ -8,7 +8,7 @@ from cnitool.cli.output import Output
 
 
 @attachment_command("Check that NETNS is still attached to NETWORK as the cached result says.")
-def check(network: str, netns: str, ifname: str, container_id: str | None, args: tuple[str, ...],
+def check(network: str, netns: str, ifname: str | None, container_id: str | None, args: tuple[str, ...],
           caps: tuple[str, ...]) -> None:
     from cnitool import netns as netns_adapter
 

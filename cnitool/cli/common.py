@@ -6,7 +6,6 @@ imported in the functions so that ``cnitool --help`` stays fast.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,8 +29,8 @@ def attachment_command(help_text: str) -> Callable[[Callable[..., Any]], click.C
             [
                 click.argument("network"),
                 click.argument("netns"),
-                click.option("-i", "--ifname", envvar="CNI_IFNAME", show_envvar=True, default="eth0", show_default=True,
-                             help="Interface name inside the namespace."),
+                click.option("-i", "--ifname", metavar="NAME",
+                             help="Interface name inside the namespace [env var: CNI_IFNAME; default: eth0]."),
                 click.option("--container-id", metavar="ID",
                              help="Container ID [default: cnitool- + SHA-512 of the netns path, as the Go cnitool]."),
                 click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
@@ -56,13 +55,13 @@ class Attachment:
     runtime: RuntimeConf
 
 
-def resolve_attachment(app: App, netns: str, ifname: str, container_id: str | None,
+def resolve_attachment(app: App, netns: str, ifname: str | None, container_id: str | None,
                        args: tuple[str, ...], caps: tuple[str, ...]) -> Attachment:
     """Turn the command line and environment into runtime parameters (CLI-01, CLI-02, CLI-03, REQ-07)."""
     from cnitool import netns as netns_adapter
     from cnitool.core.runtime import RuntimeConf, container_id_for_netns, parse_cap_args, parse_cap_option, parse_cni_args
 
-    path = netns_adapter.resolve(netns, os.getcwd())
+    path = netns_adapter.resolve(netns)  # Go's rule: relative to $PWD when it names the cwd (CLI-02)
     if args:
         cni_args = parse_cni_args(";".join(args))
     else:
@@ -76,7 +75,8 @@ def resolve_attachment(app: App, netns: str, ifname: str, container_id: str | No
     runtime = RuntimeConf(
         container_id=container_id or container_id_for_netns(path),
         netns=path,
-        ifname=ifname or "eth0",  # set-but-empty CNI_IFNAME means eth0 (upstream main)
+        # A set-but-empty CNI_IFNAME means eth0, as in upstream main.
+        ifname=ifname if ifname is not None else (app.environ.get("CNI_IFNAME") or "eth0"),
         args=cni_args,
         capability_args=capability_args,
     )

@@ -14,14 +14,16 @@ from cnitool.cli.output import Output
     "namespace is already gone (DEL is best effort)."
 )
 @click.option("--remove-netns", is_flag=True, help="Afterwards remove the namespace too (only one under /var/run/netns).")
-def delete(network: str, netns: str, ifname: str, container_id: str | None, args: tuple[str, ...],
+def delete(network: str, netns: str, ifname: str | None, container_id: str | None, args: tuple[str, ...],
            caps: tuple[str, ...], remove_netns: bool) -> None:
     from cnitool import netns as netns_adapter
-    from cnitool.core.errors import NetworkNotFound
+    from cnitool.core.errors import NetworkNotFound, UsageError
 
     app = get_app()
     output = Output(app)
     attachment = resolve_attachment(app, netns, ifname, container_id, args, caps)
+    if remove_netns and not netns_adapter.is_named(attachment.netns_path):
+        raise UsageError(f"--remove-netns removes only namespaces under {netns_adapter.NETNS_DIR}, not {attachment.netns_path}")
     cni = make_cni(app, output)
     try:
         config = load_network(app, output, network)
