@@ -16,7 +16,9 @@ from cnitool.cli.add import add
 from cnitool.cli.app import App, global_options
 from cnitool.cli.check import check
 from cnitool.cli.delete import delete
+from cnitool.cli.gc import gc
 from cnitool.cli.output import Output
+from cnitool.cli.status import status
 
 EXIT_STATUS_HELP = (
     "\b\nExit status:\n"
@@ -48,6 +50,8 @@ def cli() -> None:
 cli.add_command(add)
 cli.add_command(check)
 cli.add_command(delete, name="del")
+cli.add_command(gc)
+cli.add_command(status)
 
 
 def main(argv: list[str] | None = None, app: App | None = None) -> int:

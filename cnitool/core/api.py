@@ -33,7 +33,7 @@ class Cni:
     stderr_sink: StderrSink | None = None
 
     @property
-    def _caller(self) -> PluginCaller:
+    def caller(self) -> PluginCaller:
         return PluginCaller(self.runner, self.plugin_dirs, self.stderr_sink)
 
     @property
@@ -60,7 +60,7 @@ class Cni:
                 for plugin in network.plugins:
                     request = build_request(network, plugin, prev_result=result, capability_args=runtime.capability_args)
                     started.append(plugin)
-                    stdout = self._caller.call(plugin, "ADD", request, runtime)
+                    stdout = self.caller.call(plugin, "ADD", request, runtime)
                     result = self._add_result(network, plugin, stdout)
                 assert result is not None  # a network has at least one plugin (LOAD-11)
                 self.cache.write(self._cache_entry(network, runtime, result))
@@ -100,7 +100,7 @@ class Cni:
         for plugin in reversed(started):
             request = build_request(network, plugin, prev_result=self._del_prev_result(network, last_good), capability_args=runtime.capability_args)
             try:
-                self._caller.call(plugin, "DEL", request, runtime)
+                self.caller.call(plugin, "DEL", request, runtime)
             except CniError as err:
                 failure.rollback_errors.append(err)
 
@@ -126,14 +126,20 @@ class Cni:
         """
         validate_inputs(network, runtime)
         with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
-            prev = self._usable_cached_result(network, runtime)
-            for plugin in reversed(network.plugins):
-                request = build_request(network, plugin, prev_result=self._del_prev_result(network, prev), capability_args=runtime.capability_args)
-                self._caller.call(plugin, "DEL", request, runtime)
-            self.cache.delete(network.name, runtime.container_id, runtime.ifname)
+            self.delete_locked(network, runtime)
+
+    def delete_locked(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
+        """DEL for a caller that already holds the network's lock (GC holds it exclusively)."""
+        prev = self._del_prev_result(network, self._usable_cached_result(network, runtime))
+        for plugin in reversed(network.plugins):
+            request = build_request(network, plugin, prev_result=prev, capability_args=runtime.capability_args)
+            self.caller.call(plugin, "DEL", request, runtime)
+        self.cache.delete(network.name, runtime.container_id, runtime.ifname)
 
     def _usable_cached_result(self, network: NetworkConfig, runtime: RuntimeConf) -> Result | None:
         """The cached result for DEL, or None; a broken entry is removed (libcni DelNetworkList)."""
+        if not _at_least(network.version, "0.4.0"):
+            return None  # libcni reads no cache below 0.4.0
         try:
             return self._cached_result(network, runtime)
         except CniError:
@@ -143,9 +149,7 @@ class Cni:
     @staticmethod
     def _del_prev_result(network: NetworkConfig, result: Result | None) -> Result | None:
         """REQ-03: prevResult on DEL exists since spec 0.4.0."""
-        if result is None or not _at_least(network.version, "0.4.0"):
-            return None
-        return result
+        return result if _at_least(network.version, "0.4.0") else None
 
     def cached_network(self, network_name: str, runtime: RuntimeConf) -> NetworkConfig | None:
         """The network config cached with an attachment, for DEL after its file was removed (DEL-01 OURS)."""
@@ -184,7 +188,7 @@ class Cni:
                 )
             for plugin in network.plugins:
                 request = build_request(network, plugin, prev_result=cached, capability_args=runtime.capability_args)
-                self._caller.call(plugin, "CHECK", request, runtime)
+                self.caller.call(plugin, "CHECK", request, runtime)
 
     # ----------------------------------------------------------------------------- helpers
 

@@ -1,0 +1,86 @@
+"""``cnitool gc NET``: remove the network's stale attachments, then plugin GC (GC-01, GC-02)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cnitool.cli.app import get_app, global_options
+from cnitool.cli.common import load_network, make_cni
+from cnitool.cli.output import Output
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cnitool.core.gc import GcReport
+
+
+@click.command(
+    help="Remove stale attachments of NETWORK and let its plugins collect garbage.\n\n"
+    "An attachment is kept when its namespace still exists or it is named with --keep; every "
+    "other cached attachment of NETWORK is DELeted with the config, namespace and arguments cached "
+    "with it. Then, for cniVersion 1.1.0 and later, each plugin gets GC with the attachments kept. "
+    "Only NETWORK is ever touched. NETNS is accepted for compatibility with the Go cnitool and ignored."
+)
+@click.argument("network")
+@click.argument("netns", required=False)
+@click.option("--keep", "keep", multiple=True, metavar="CONTAINERID/IFNAME", help="Also keep this attachment (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Only show what would be removed.")
+@global_options
+def gc(network: str, netns: str | None, keep: tuple[str, ...], dry_run: bool) -> None:
+    from cnitool import netns as netns_adapter
+    from cnitool.core.gc import collect_garbage
+
+    app = get_app()
+    output = Output(app)
+    kept = [_parse_keep(item) for item in keep]
+    config = load_network(app, output, network)
+    report = collect_garbage(make_cni(app, output), config, netns_exists=netns_adapter.exists, keep=kept, dry_run=dry_run)
+    output.document(_document(report), lambda console: _draw(console, report))
+    if report.errors:
+        for error in report.errors[1:]:
+            output.error(error)
+        raise report.errors[0]
+
+
+def _parse_keep(text: str) -> tuple[str, str]:
+    from cnitool.core.errors import UsageError
+    from cnitool.core.names import validate_container_id, validate_interface_name
+
+    container_id, sep, ifname = text.rpartition("/")
+    if not sep:
+        raise UsageError(f'invalid --keep "{text}": expected CONTAINERID/IFNAME')
+    validate_container_id(container_id)
+    validate_interface_name(ifname)
+    return container_id, ifname
+
+
+def _document(report: GcReport) -> dict[str, Any]:
+    return {
+        "network": report.network,
+        "disabled": report.disabled,
+        "dryRun": report.dry_run,
+        "kept": [{"containerID": cid, "ifname": ifname} for cid, ifname in report.kept],
+        "removed": [{"containerID": e.container_id, "ifname": e.ifname, "netns": e.netns} for e in report.removed],
+        "pluginGC": report.plugin_gc,
+        "errors": [error.to_dict() for error in report.errors],
+    }
+
+
+def _draw(console: Console, report: GcReport) -> None:
+    from cnitool.render import human
+
+    if report.disabled:
+        human.write_line(console, f"Network {report.network} has disableGC set: nothing was collected", "yellow")
+        return
+    verb = "Would remove" if report.dry_run else "Removed"
+    human.write_line(console, f"GC of network {report.network}: kept {len(report.kept)}, "
+                              f"{verb.lower()} {len(report.removed)} stale attachment(s)")
+    for cid, ifname in report.kept:
+        human.write_line(console, f"  kept     {cid}/{ifname}", "default")
+    for entry in report.removed:
+        human.write_line(console, f"  {'to remove' if report.dry_run else 'removed'}  {entry.container_id}/{entry.ifname} "
+                                  f"(netns {entry.netns or '-'})", "default")
+    if report.plugin_gc:
+        human.write_line(console, "  plugins were sent GC with the attachments kept", "default")

@@ -1,0 +1,103 @@
+"""GC of one network: remove stale attachments, then ask each plugin to collect its garbage (GC-01, GC-02).
+
+The reference's ``cnitool gc`` passes an empty valid set, so it DELs every attachment of the
+network, including live ones that other runtimes sharing the cache directory still use. Ours
+keeps, by default, every cached attachment whose namespace still exists (GC-02 OURS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from cnitool.core.api import Cni, validate_inputs
+from cnitool.core.cache import CacheEntry
+from cnitool.core.errors import CniError
+from cnitool.core.loader import load_network_bytes
+from cnitool.core.netconf import NetworkConfig
+from cnitool.core.request import build_gc_request
+from cnitool.core.runtime import RuntimeConf
+from cnitool.core.version import version_at_least
+
+Attachment = tuple[str, str]  # (container ID, interface name), the spec's GC attachment key
+
+
+@dataclass
+class GcReport:
+    network: str
+    disabled: bool = False  # disableGC: nothing was done
+    dry_run: bool = False
+    kept: list[Attachment] = field(default_factory=list)
+    removed: list[CacheEntry] = field(default_factory=list)  # stale attachments DELeted (or, dry run, to DEL)
+    plugin_gc: bool = False  # whether plugins were sent GC (spec ≥ 1.1.0)
+    errors: list[CniError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def collect_garbage(
+    cni: Cni,
+    network: NetworkConfig,
+    *,
+    netns_exists: Callable[[str], bool],
+    keep: Iterable[Attachment] = (),
+    dry_run: bool = False,
+) -> GcReport:
+    """Run GC on ``network``; every error is collected, none stops the rest (GC-01)."""
+    report = GcReport(network=network.name, dry_run=dry_run)
+    if network.disable_gc:
+        report.disabled = True
+        return report
+    with cni.locks.network_exclusive(network.name):  # spec: no ADD/DEL of this network during GC
+        entries, _unreadable = cni.cache.entries()
+        mine = [entry for entry in entries if entry.network_name == network.name]
+        valid = set(keep) | {_key(entry) for entry in mine if entry.netns and netns_exists(entry.netns)}
+        report.kept = sorted(valid)
+        for entry in mine:
+            if _key(entry) in valid:
+                continue
+            report.removed.append(entry)
+            if not dry_run:
+                _delete_stale(cni, network, entry, report)
+        if not dry_run and version_at_least(network.version or "0.1.0", "1.1.0"):
+            report.plugin_gc = True
+            for plugin in network.plugins:
+                try:
+                    cni.caller.call(plugin, "GC", build_gc_request(network, plugin, report.kept), None)
+                except CniError as err:
+                    report.errors.append(err)
+    return report
+
+
+def _delete_stale(cni: Cni, current: NetworkConfig, entry: CacheEntry, report: GcReport) -> None:
+    """DEL a stale attachment with what was cached with it: its config, netns, args (GC-01 OURS)."""
+    runtime = RuntimeConf(
+        container_id=entry.container_id,
+        netns=entry.netns,
+        ifname=entry.ifname,
+        args=entry.cni_args,
+        capability_args=dict(entry.capability_args),
+    )
+    network = _cached_config(entry) or current
+    try:
+        validate_inputs(network, runtime)
+        cni.delete_locked(network, runtime)
+    except CniError as err:
+        report.errors.append(err)
+
+
+def _cached_config(entry: CacheEntry) -> NetworkConfig | None:
+    """The config the attachment was added with, or None when it cannot be used (then: the current one)."""
+    if not entry.config:
+        return None
+    try:
+        network, _warnings = load_network_bytes(entry.config, source="<cache>", is_list=True)
+    except CniError:
+        return None
+    return network if network.name == entry.network_name else None
+
+
+def _key(entry: CacheEntry) -> Attachment:
+    return (entry.container_id, entry.ifname)
