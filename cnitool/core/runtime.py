@@ -61,10 +61,25 @@ def parse_cni_args(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+class _NotJson(ValueError):
+    """NaN/Infinity: Python's json accepts them, JSON (and Go's decoder) do not."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def _loads(text: str) -> Any:
+    """Strict JSON, as Go decodes CAP_ARGS: a NaN would otherwise reach a plugin's stdin as invalid JSON."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
 def parse_cap_args(text: str) -> dict[str, Any]:
     """Parse ``CAP_ARGS``: a JSON object mapping capability names to values (REQ-07)."""
     try:
-        value = json.loads(text)
+        value = _loads(text)
+    except _NotJson as err:
+        raise UsageError(f"CAP_ARGS is not valid JSON: {err}", code=4) from None
     except json.JSONDecodeError as err:
         raise UsageError(f"CAP_ARGS is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", code=4) from None
     if not isinstance(value, dict):
@@ -78,7 +93,9 @@ def parse_cap_option(text: str) -> tuple[str, Any]:
     if not sep or name == "":
         raise UsageError(f'invalid --cap "{text}": expected NAME=JSON', code=4)
     try:
-        return name, json.loads(raw)
+        return name, _loads(raw)
+    except _NotJson as err:
+        raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err})', code=4) from None
     except json.JSONDecodeError as err:
         raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err.msg})', code=4) from None
 
