@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cnitool.cli.app import get_app
@@ -15,15 +17,14 @@ from cnitool.cli.output import Output
     "/var/run/netns/NAME, which is created (visible to `ip netns`) when it does not exist."
 )
 @click.option("--no-rollback", is_flag=True, help="On failure, keep what the plugins built (for debugging) instead of DEL-ing it.")
-def add(network: str, netns: str, ifname: str | None, container_id: str | None, args: tuple[str, ...],
-        caps: tuple[str, ...], no_rollback: bool) -> None:
+def add(network: str, netns: str, no_rollback: bool, **options: Any) -> None:
     from cnitool import netns as netns_adapter
     from cnitool.core.errors import CniError
 
     app = get_app()
     output = Output(app)
-    attachment = resolve_attachment(app, netns, ifname, container_id, args, caps)
-    config = load_network(app, output, network)
+    attachment = resolve_attachment(app, netns, options)
+    config = load_network(app, output, network, options["conf_file"])
     cni = make_cni(app, output)
     created = False
     if netns_adapter.is_bare_name(netns) and not netns_adapter.exists(attachment.netns_path):

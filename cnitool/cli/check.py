@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cnitool.cli.app import get_app
 from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment
 from cnitool.cli.output import Output
 
 
 @attachment_command("Check that NETNS is still attached to NETWORK as the cached result says.")
-def check(network: str, netns: str, ifname: str | None, container_id: str | None, args: tuple[str, ...],
-          caps: tuple[str, ...]) -> None:
+def check(network: str, netns: str, **options: Any) -> None:
     from cnitool import netns as netns_adapter
 
     app = get_app()
     output = Output(app)
-    attachment = resolve_attachment(app, netns, ifname, container_id, args, caps)
-    config = load_network(app, output, network)
+    attachment = resolve_attachment(app, netns, options)
+    config = load_network(app, output, network, options["conf_file"])
     netns_adapter.check_netns(attachment.netns_path)  # CLI-03: before any plugin runs
     make_cni(app, output).check(config, attachment.runtime)
     if config.disable_check:

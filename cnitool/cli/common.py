@@ -37,6 +37,14 @@ def attachment_command(help_text: str) -> Callable[[Callable[..., Any]], click.C
                              help="A CNI_ARGS pair (repeatable); given at all, replaces CNI_ARGS [env var: CNI_ARGS]."),
                 click.option("--cap", "caps", multiple=True, metavar="NAME=JSON",
                              help="A capability argument (repeatable); overrides that name in CAP_ARGS [env var: CAP_ARGS]."),
+                click.option("--port", "ports", multiple=True, metavar="HOST:CONTAINER[/PROTO][@HOSTIP]",
+                             help="Shortcut for the portMappings capability (repeatable)."),
+                click.option("--ip", "ips", multiple=True, metavar="ADDR[/PREFIX]", help="Shortcut for the ips capability (repeatable)."),
+                click.option("--mac", metavar="MAC", help="Shortcut for the mac capability."),
+                click.option("--bandwidth", "bandwidth_spec", metavar="KEY=N[,KEY=N]",
+                             help="Shortcut for the bandwidth capability: ingressRate, ingressBurst, egressRate, egressBurst."),
+                click.option("--dns", "dns_servers", multiple=True, metavar="SERVER", help="Shortcut for the dns capability's servers (repeatable)."),
+                conf_file_option,
                 global_options,
             ]
         ):
@@ -55,12 +63,16 @@ class Attachment:
     runtime: RuntimeConf
 
 
-def resolve_attachment(app: App, netns: str, ifname: str | None, container_id: str | None,
-                       args: tuple[str, ...], caps: tuple[str, ...]) -> Attachment:
-    """Turn the command line and environment into runtime parameters (CLI-01, CLI-02, CLI-03, REQ-07)."""
+def resolve_attachment(app: App, netns: str, options: dict[str, Any]) -> Attachment:
+    """Turn the command line and environment into runtime parameters (CLI-01, CLI-02, CLI-03, REQ-07).
+
+    ``options`` are the keyword arguments of an ``attachment_command``.
+    """
     from cnitool import netns as netns_adapter
+    from cnitool.core.capabilities import shortcut_capabilities
     from cnitool.core.runtime import RuntimeConf, container_id_for_netns, parse_cap_args, parse_cap_option, parse_cni_args
 
+    ifname, container_id, args, caps = options["ifname"], options["container_id"], options["args"], options["caps"]
     path = netns_adapter.resolve(netns)  # Go's rule: relative to $PWD when it names the cwd (CLI-02)
     if args:
         cni_args = parse_cni_args(";".join(args))
@@ -72,6 +84,10 @@ def resolve_attachment(app: App, netns: str, ifname: str | None, container_id: s
     for cap in caps:
         name, value = parse_cap_option(cap)
         capability_args[name] = value
+    capability_args.update(shortcut_capabilities(
+        ports=options["ports"], ips=options["ips"], mac=options["mac"],
+        bandwidth_spec=options["bandwidth_spec"], dns_servers=options["dns_servers"],
+    ))
     runtime = RuntimeConf(
         container_id=container_id or container_id_for_netns(path),
         netns=path,
@@ -83,13 +99,27 @@ def resolve_attachment(app: App, netns: str, ifname: str | None, container_id: s
     return Attachment(netns_path=path, netns_arg=netns, runtime=runtime)
 
 
-def load_network(app: App, output: Output, name: str) -> NetworkConfig:
-    """Find the network in the config directories; skipped files become warnings (LOAD-05)."""
-    from cnitool.core.loader import find_network
+conf_file_option = click.option(
+    "--conf-file", metavar="PATH", help="Use this config file (or - for stdin) instead of searching the config directories."
+)
+
+
+def load_network(app: App, output: Output, name: str, conf_file: str | None = None) -> NetworkConfig:
+    """Find the network in the config directories (skipped files become warnings, LOAD-05), or
+    read it from ``--conf-file`` (LOAD-12), whose network must then be the one named."""
+    from cnitool.core.errors import ConfigError
+    from cnitool.core.loader import find_network, load_file, load_network_bytes
     from cnitool.core.names import validate_network_name
 
     validate_network_name(name)
-    network, warnings = find_network(name, app.conf_dirs)
+    if conf_file is None:
+        network, warnings = find_network(name, app.conf_dirs)
+    elif conf_file == "-":
+        network, warnings = load_network_bytes(click.get_binary_stream("stdin").read(), source="<stdin>", is_list=None)
+    else:
+        network, warnings = load_file(conf_file)
+    if network.name != name:
+        raise ConfigError(f'{conf_file} defines network "{network.name}", not "{name}"')
     for warning in warnings:
         output.warning(warning)
     return network

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cnitool.cli.app import get_app
@@ -14,19 +16,18 @@ from cnitool.cli.output import Output
     "namespace is already gone (DEL is best effort)."
 )
 @click.option("--remove-netns", is_flag=True, help="Afterwards remove the namespace too (only one under /var/run/netns).")
-def delete(network: str, netns: str, ifname: str | None, container_id: str | None, args: tuple[str, ...],
-           caps: tuple[str, ...], remove_netns: bool) -> None:
+def delete(network: str, netns: str, remove_netns: bool, **options: Any) -> None:
     from cnitool import netns as netns_adapter
     from cnitool.core.errors import NetworkNotFound, UsageError
 
     app = get_app()
     output = Output(app)
-    attachment = resolve_attachment(app, netns, ifname, container_id, args, caps)
+    attachment = resolve_attachment(app, netns, options)
     if remove_netns and not netns_adapter.is_named(attachment.netns_path):
         raise UsageError(f"--remove-netns removes only namespaces under {netns_adapter.NETNS_DIR}, not {attachment.netns_path}")
     cni = make_cni(app, output)
     try:
-        config = load_network(app, output, network)
+        config = load_network(app, output, network, options["conf_file"])
     except NetworkNotFound:
         # DEL-01 OURS: the network's file is gone, but the attachment cached its config.
         cached = cni.cached_network(network, attachment.runtime)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnitool.cli.app import get_app, global_options
-from cnitool.cli.common import load_network, make_cni
+from cnitool.cli.common import conf_file_option, load_network, make_cni
 from cnitool.cli.output import Output
 
 if TYPE_CHECKING:
@@ -27,15 +27,16 @@ if TYPE_CHECKING:
 @click.argument("netns", required=False)
 @click.option("--keep", "keep", multiple=True, metavar="CONTAINERID/IFNAME", help="Also keep this attachment (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Only show what would be removed.")
+@conf_file_option
 @global_options
-def gc(network: str, netns: str | None, keep: tuple[str, ...], dry_run: bool) -> None:
+def gc(network: str, netns: str | None, keep: tuple[str, ...], dry_run: bool, conf_file: str | None) -> None:
     from cnitool import netns as netns_adapter
     from cnitool.core.gc import collect_garbage
 
     app = get_app()
     output = Output(app)
     kept = [_parse_keep(item) for item in keep]
-    config = load_network(app, output, network)
+    config = load_network(app, output, network, conf_file)
     report = collect_garbage(make_cni(app, output), config, netns_exists=netns_adapter.exists, keep=kept, dry_run=dry_run)
     output.document(_document(report), lambda console: _draw(console, report))
     if report.errors:

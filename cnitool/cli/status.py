@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnitool.cli.app import get_app, global_options
-from cnitool.cli.common import load_network, make_cni
+from cnitool.cli.common import conf_file_option, load_network, make_cni
 from cnitool.cli.output import Output
 
 if TYPE_CHECKING:
@@ -23,13 +23,14 @@ if TYPE_CHECKING:
 )
 @click.argument("network")
 @click.argument("netns", required=False)
+@conf_file_option
 @global_options
-def status(network: str, netns: str | None) -> None:
+def status(network: str, netns: str | None, conf_file: str | None) -> None:
     from cnitool.core.status import network_status
 
     app = get_app()
     output = Output(app)
-    config = load_network(app, output, network)
+    config = load_network(app, output, network, conf_file)
     report = network_status(make_cni(app, output), config)
     output.document(_document(report), lambda console: _draw(console, report))
     if report.error is not None:
