@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,9 +70,21 @@ def _reject_constant(name: str) -> Any:
     raise _NotJson(f"{name} is not a JSON value")
 
 
+def _checked_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _NotJson(f"number {token} is out of range")  # Go: cannot unmarshal number into float64
+    return value
+
+
+def _checked_int(token: str) -> int:
+    _checked_float(token)
+    return int(token)
+
+
 def _loads(text: str) -> Any:
     """Strict JSON, as Go decodes CAP_ARGS: a NaN would otherwise reach a plugin's stdin as invalid JSON."""
-    return json.loads(text, parse_constant=_reject_constant)
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_checked_float, parse_int=_checked_int)
 
 
 def parse_cap_args(text: str) -> dict[str, Any]:
