@@ -9,6 +9,8 @@ order, which callers express by building dicts in that order.
 from __future__ import annotations
 
 import json
+import math
+from decimal import Decimal
 from typing import Any
 
 # Characters Go escapes that Python's encoder (ensure_ascii=False) leaves alone. They can only
@@ -43,3 +45,39 @@ def sorted_deep(value: Any) -> Any:
     if isinstance(value, list):
         return [sorted_deep(item) for item in value]
     return value
+
+
+def go_float_text(number: float) -> str:
+    """encoding/json's text for a float64: the shortest digits that round-trip, in plain notation
+    unless |x| < 1e-6 or |x| >= 1e21, then ``1e-7`` / ``1e+21`` (Go trims ``e-07`` to ``e-7``)."""
+    if not math.isfinite(number):
+        raise ValueError(f"json: unsupported value: {number!r}")  # as Go's Marshal refuses NaN/Inf
+    if number == 0:
+        return "-0" if math.copysign(1.0, number) < 0 else "0"
+    exact = Decimal(repr(number)).normalize()
+    if 1e-6 <= abs(number) < 1e21:
+        return format(exact, "f")
+    sign, digits, exponent = exact.as_tuple()
+    assert isinstance(exponent, int)
+    mantissa = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
+    power = exponent + len(digits) - 1
+    return f"{'-' if sign else ''}{mantissa}e{'-' if power < 0 else '+'}{abs(power)}"
+
+
+def dumps_go_interface(value: Any) -> str:
+    """``json.Marshal`` of what Go's decoder builds from JSON into an ``interface{}``.
+
+    Objects are maps (keys sorted at every level) and every number is a float64, so ``1.0`` is
+    written ``1`` and a 20-digit integer loses its low digits, exactly as libcni re-marshals a
+    plugin object it injected keys into (InjectConf).
+    """
+    if isinstance(value, dict):
+        members = (f"{dumps_compact(key)}:{dumps_go_interface(value[key])}" for key in sorted(value))
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(dumps_go_interface(item) for item in value) + "]"
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return dumps_compact(value)
+    if isinstance(value, (int, float)):
+        return go_float_text(float(value))
+    return dumps_compact(value)

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cnitool.core.errors import VersionError
-from cnitool.core.gojson import dumps_compact, sorted_deep
+from cnitool.core.gojson import dumps_compact, dumps_go_interface
 from cnitool.core.netconf import NetworkConfig, PluginConfig
 from cnitool.core.result import Result, result_to_wire
 from cnitool.core.version import parse_version
@@ -30,12 +30,10 @@ def build_request(
 ) -> bytes:
     """The request config of ADD, DEL and CHECK (REQ-01 … REQ-04)."""
     request = _base(network, plugin)
-    if prev_result is not None:
-        request["prevResult"] = result_to_wire(prev_result)
     runtime_config = _runtime_config(plugin, capability_args or {})
     if runtime_config:
         request["runtimeConfig"] = runtime_config
-    return _encode(request)
+    return _encode(request, prev_result=result_to_wire(prev_result) if prev_result is not None else None)
 
 
 def build_gc_request(network: NetworkConfig, plugin: PluginConfig, valid: Iterable[tuple[str, str]]) -> bytes:
@@ -79,12 +77,15 @@ def _runtime_config(plugin: PluginConfig, capability_args: Mapping[str, Any]) ->
     }
 
 
-def _encode(request: dict[str, Any]) -> bytes:
-    # libcni re-marshals the whole object as a map: keys sorted at every level. The prevResult
-    # keeps the layout of its own version, as Go marshals the result type itself.
-    prev = request.pop("prevResult", None)
-    ordered = sorted_deep(request)
-    if prev is not None:
-        ordered["prevResult"] = prev
-        ordered = {key: ordered[key] for key in sorted(ordered)}
-    return dumps_compact(ordered).encode()
+def _encode(request: dict[str, Any], *, prev_result: dict[str, Any] | None = None) -> bytes:
+    """libcni InjectConf: the plugin object is a Go map (keys sorted at every level, numbers
+    float64) re-marshalled with json.Marshal. An injected prevResult is the Go result type, so it
+    keeps its own version's layout; without one, a prevResult written in the file is just a map."""
+    if prev_result is None:
+        return dumps_go_interface(request).encode()
+    members = {**request, "prevResult": None}
+    parts = [
+        f"{dumps_compact(key)}:{dumps_compact(prev_result) if key == 'prevResult' else dumps_go_interface(members[key])}"
+        for key in sorted(members)
+    ]
+    return ("{" + ",".join(parts) + "}").encode()
