@@ -17,6 +17,7 @@ from cnitool.cli.app import App, global_options
 from cnitool.cli.check import check
 from cnitool.cli.delete import delete
 from cnitool.cli.gc import gc
+from cnitool.cli.invoke_plugin import invoke
 from cnitool.cli.output import Output
 from cnitool.cli.status import status
 
@@ -52,6 +53,7 @@ cli.add_command(check)
 cli.add_command(delete, name="del")
 cli.add_command(gc)
 cli.add_command(status)
+cli.add_command(invoke)
 
 
 def main(argv: list[str] | None = None, app: App | None = None) -> int:

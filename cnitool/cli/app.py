@@ -68,6 +68,14 @@ class App:
         return bool(self.setting("debug", False))
 
     @property
+    def trace(self) -> bool:
+        return bool(self.setting("trace", False))
+
+    @property
+    def trace_file(self) -> str | None:
+        return self.setting("trace_file")
+
+    @property
     def output(self) -> str:
         """``json`` or ``table``: ``auto`` means a table on a terminal, JSON in a pipe (CLI-04)."""
         mode = self.setting("output", "auto")
@@ -132,6 +140,10 @@ GLOBAL_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--no-color", is_flag=True, expose_value=False, callback=_color_flag, help="Same as --color never."),
     click.option("--debug", "debug", is_flag=True, expose_value=False, callback=_store,
                  help="Show the traceback of internal errors."),
+    click.option("--trace", "trace", is_flag=True, expose_value=False, callback=_store,
+                 help="Show every plugin call (environment, stdin, stdout, stderr, exit status, duration) on stderr."),
+    click.option("--trace-file", "trace_file", metavar="FILE", expose_value=False, callback=_store,
+                 help="Append every plugin call to FILE as JSON lines."),
 ]
 
 

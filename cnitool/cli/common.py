@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from cnitool.core.api import Cni
     from cnitool.core.netconf import NetworkConfig
     from cnitool.core.runtime import RuntimeConf
+    from cnitool.invoke import SubprocessRunner
 
 
 def attachment_command(help_text: str) -> Callable[[Callable[..., Any]], click.Command]:
@@ -125,13 +126,23 @@ def load_network(app: App, output: Output, name: str, conf_file: str | None = No
     return network
 
 
+def make_runner(app: App, timeout: float | None = None) -> SubprocessRunner:
+    """The real plugin runner, traced when ``--trace``/``--trace-file`` ask for it."""
+    from cnitool.cli.trace import Tracer
+    from cnitool.invoke import SubprocessRunner
+
+    tracer = None
+    if app.trace or app.trace_file:
+        tracer = Tracer(app.stderr if app.trace else None, app.json_mode, app.trace_file)
+    return SubprocessRunner(timeout=timeout or app.timeout, base_env=app.environ, observer=tracer)
+
+
 def make_cni(app: App, output: Output) -> Cni:
     from cnitool.core.api import Cni
-    from cnitool.invoke import SubprocessRunner
 
     return Cni(
         plugin_dirs=tuple(app.plugin_dirs),
-        runner=SubprocessRunner(timeout=app.timeout, base_env=app.environ),
+        runner=make_runner(app),
         cache_dir=app.cache_dir,
         stderr_sink=output.plugin_stderr,
     )

@@ -1,0 +1,78 @@
+"""``cnitool invoke PLUGIN VERB``: run one plugin once, exactly as given, and show everything (for plugin authors).
+
+No chaining, no cache, no rollback, no conversion: the request config you give is the stdin the
+plugin reads, and what it printed is shown as it printed it.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cnitool.cli.app import get_app, global_options
+from cnitool.cli.output import Output
+
+VERBS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
+
+
+@click.command(
+    help="Run plugin PLUGIN once with CNI_COMMAND=VERB and show the environment and stdin it got, "
+    "what it printed, its exit status and duration. Exits with the plugin's exit status.\n\n"
+    "The request config comes from --conf (a file, or - for stdin); VERSION needs none. NETNS is a "
+    "namespace path or bare name, as for add."
+)
+@click.argument("plugin")
+@click.argument("verb", type=click.Choice(VERBS, case_sensitive=False))
+@click.argument("netns", required=False)
+@click.option("--conf", "conf", metavar="FILE", help="The request config to send on stdin (- for stdin).")
+@click.option("-i", "--ifname", metavar="NAME", help="CNI_IFNAME [default: eth0; env var CNI_IFNAME].")
+@click.option("--container-id", metavar="ID", help="CNI_CONTAINERID [default: derived from NETNS as for add].")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE", help="A CNI_ARGS pair (repeatable).")
+@global_options
+def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: str | None,
+           container_id: str | None, args: tuple[str, ...]) -> None:
+    import json
+
+    from cnitool import netns as netns_adapter
+    from cnitool.cli.common import make_runner
+    from cnitool.cli.trace import call_record, format_call
+    from cnitool.core.errors import UsageError
+    from cnitool.core.names import validate_plugin_type
+    from cnitool.core.pluginexec import PluginCaller
+    from cnitool.core.runner import PluginInvocation
+    from cnitool.core.runtime import RuntimeConf, container_id_for_netns, parse_cni_args
+    from cnitool.core.version import CURRENT_VERSION
+    from cnitool.invoke import find_plugin
+
+    app = get_app()
+    output = Output(app)
+    verb = verb.upper()
+    validate_plugin_type(plugin)
+    if conf is None:
+        if verb != "VERSION":
+            raise UsageError(f"{verb} needs a request config: --conf FILE or --conf -")
+        stdin = json.dumps({"cniVersion": CURRENT_VERSION}).encode()
+    elif conf == "-":
+        stdin = click.get_binary_stream("stdin").read()
+    else:
+        try:
+            with open(conf, "rb") as handle:
+                stdin = handle.read()
+        except OSError as err:
+            raise UsageError(f"cannot read --conf {conf}: {err.strerror}") from None
+    runtime = None
+    if netns is not None:
+        path = netns_adapter.resolve(netns)
+        runtime = RuntimeConf(
+            container_id=container_id or container_id_for_netns(path),
+            netns=path,
+            ifname=ifname or app.environ.get("CNI_IFNAME") or "eth0",
+            args=parse_cni_args(";".join(args) if args else app.environ.get("CNI_ARGS", "")),
+        )
+    path = find_plugin(plugin, app.plugin_dirs)  # not found: a clear error before anything runs
+    runner = make_runner(app)
+    caller = PluginCaller(runner, tuple(app.plugin_dirs))
+    invocation = PluginInvocation(plugin, verb, caller.environment(verb, runtime), stdin, tuple(app.plugin_dirs))
+    result = runner.run(invocation)
+    record = call_record(invocation, result, path)
+    output.document(record, lambda console: console.out(format_call(record), highlight=False, end=""))
+    click.get_current_context().exit(min(result.exit_status, 125) if result.exit_status >= 0 else 128 - result.exit_status)

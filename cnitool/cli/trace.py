@@ -1,0 +1,75 @@
+"""``--trace`` and ``--trace-file``: every plugin call as it happens, for people debugging a chain.
+
+Each call is shown with its CNI_* environment, stdin, stdout, stderr, exit status and duration:
+on stderr (text on a terminal, one JSON object a line with ``-o json``, CLI-05) and/or appended
+to a file as JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, TextIO
+
+from cnitool.core.runner import PluginInvocation, PluginOutput
+
+
+def call_record(invocation: PluginInvocation, output: PluginOutput | None, path: str) -> dict[str, Any]:
+    """One plugin call as a JSON-able dict (the trace file's line, and ``cnitool invoke -o json``)."""
+    record: dict[str, Any] = {
+        "plugin": invocation.plugin_type,
+        "path": path or None,
+        "command": invocation.command,
+        "env": dict(invocation.cni_env),
+        "stdin": invocation.stdin.decode(errors="replace"),
+    }
+    if output is None:
+        record["outcome"] = "not found" if not path else "timed out or could not start"
+    else:
+        record.update(
+            outcome="exited",
+            exitStatus=output.exit_status,
+            durationSeconds=round(output.duration, 6),
+            stdout=output.stdout.decode(errors="replace"),
+            stderr=output.stderr.decode(errors="replace"),
+        )
+    return record
+
+
+def format_call(record: dict[str, Any]) -> str:
+    """The human text of one call: a header line, then indented sections."""
+    header = f"── {record['command']} {record['plugin']}"
+    if record["path"]:
+        header += f" ({record['path']})"
+    if record["outcome"] == "exited":
+        header += f": exit {record['exitStatus']} in {record['durationSeconds']:.3f}s"
+    else:
+        header += f": {record['outcome']}"
+    lines = [header, "   env:    " + " ".join(f"{key}={value}" for key, value in record["env"].items())]
+    for name in ("stdin", "stdout", "stderr"):
+        text = record.get(name)
+        if text:
+            body = text.rstrip("\n").replace("\n", "\n           ")
+            lines.append(f"   {name + ':':<7} {body}")
+    return "\n".join(lines) + "\n"
+
+
+class Tracer:
+    """The runner's observer for ``--trace`` / ``--trace-file``."""
+
+    def __init__(self, stderr: TextIO | None, json_lines: bool, trace_file: str | None) -> None:
+        self.stderr = stderr
+        self.json_lines = json_lines
+        self.trace_file = trace_file
+
+    def __call__(self, invocation: PluginInvocation, output: PluginOutput | None, path: str) -> None:
+        record = call_record(invocation, output, path)
+        if self.stderr is not None:
+            if self.json_lines:
+                self.stderr.write(json.dumps({"level": "trace", **record}, ensure_ascii=False) + "\n")
+            else:
+                self.stderr.write(format_call(record))
+            self.stderr.flush()
+        if self.trace_file is not None:
+            with open(self.trace_file, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps({"time": time.time(), **record}, ensure_ascii=False) + "\n")
