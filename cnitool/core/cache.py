@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnitool.core.errors import CacheError
-from cnitool.core.gojson import dumps_compact, sorted_deep
+from cnitool.core.gojson import dumps_compact, dumps_go_interface
 
 CACHE_KIND = "cniCacheV1"
 DEFAULT_CACHE_DIR = "/var/lib/cni"
@@ -50,11 +50,14 @@ class CacheEntry:
             document["netns"] = self.netns
         if self.cni_args:
             document["cniArgs"] = [[key, value] for key, value in self.cni_args]
+        # capabilityArgs and result are map[string]interface{} in cachedInfo: sorted keys and
+        # float64 numbers (1.0 is written 1), so they go through dumps_go_interface.
+        members = [f"{dumps_compact(key)}:{dumps_compact(value)}" for key, value in document.items()]
         if self.capability_args:
-            document["capabilityArgs"] = sorted_deep(dict(self.capability_args))
+            members.append(f'"capabilityArgs":{dumps_go_interface(dict(self.capability_args))}')
         if self.result:
-            document["result"] = sorted_deep(dict(self.result))
-        return dumps_compact(document)
+            members.append(f'"result":{dumps_go_interface(dict(self.result))}')
+        return "{" + ",".join(members) + "}"
 
 
 class ResultCache:
@@ -72,7 +75,7 @@ class ResultCache:
         """Write atomically: a temp file in the same directory renamed over the entry (CACHE-03 OURS)."""
         target = self.path(entry.network_name, entry.container_id, entry.ifname)
         try:
-            os.makedirs(self.results_dir, mode=0o700, exist_ok=True)
+            make_private_dirs(self.results_dir)
             fd, temp_path = tempfile.mkstemp(dir=self.results_dir, prefix=".tmp-")
         except OSError as err:
             raise CacheError(f"failed to write cache entry {target}: {err.strerror}") from None
@@ -181,6 +184,21 @@ def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
     ):
         raise ValueError('"cniArgs" must be a list of [key, value] string pairs')
     return tuple((key, val) for key, val in value)
+
+
+def make_private_dirs(path: str) -> None:
+    """``os.MkdirAll(path, 0o700)``: every directory created on the way is 0700 (CACHE-01).
+
+    Python's os.makedirs applies ``mode`` to the last component only.
+    """
+    parent = os.path.dirname(path.rstrip(os.sep))
+    if parent and parent != path and not os.path.isdir(parent):
+        make_private_dirs(parent)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
 
 
 def _unlink_quietly(path: str) -> None:

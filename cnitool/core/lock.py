@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from cnitool.core.cache import make_private_dirs
 from cnitool.core.errors import CacheError
 
 LOCKS_SUBDIR = "locks"
@@ -41,7 +42,7 @@ class Locks:
     def _flock(self, name: str, mode: int) -> Iterator[None]:
         path = os.path.join(self.lock_dir, name + ".lock")
         try:
-            os.makedirs(self.lock_dir, mode=0o700, exist_ok=True)
+            make_private_dirs(self.lock_dir)  # often the first to create the cache dir
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as err:
             raise CacheError(f"cannot create lock file {path}: {err.strerror}") from None
