@@ -6,9 +6,8 @@ Diagnostics go to stderr; stdout carries only the result.
 from __future__ import annotations
 
 from functools import cached_property
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
-
-from cnitool.render import machine
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,6 +20,13 @@ if TYPE_CHECKING:
 class Output:
     def __init__(self, app: App) -> None:
         self.app = app
+
+    @cached_property
+    def _machine(self) -> ModuleType:
+        # Imported on first use: --help and --version must not pay for the result model.
+        from cnitool.render import machine
+
+        return machine
 
     @cached_property
     def _out(self) -> Console:
@@ -36,7 +42,7 @@ class Output:
 
     def result(self, result: Result, summary: str) -> None:
         if self.app.json_mode:
-            machine.write_result(self.app.stdout, result)
+            self._machine.write_result(self.app.stdout, result)
         else:
             from cnitool.render import human
 
@@ -45,7 +51,7 @@ class Output:
     def document(self, document: Any, draw: Any = None) -> None:
         """Our own documents (status, gc ...): JSON for machines, ``draw(console)`` for people."""
         if self.app.json_mode or draw is None:
-            machine.write_document(self.app.stdout, document)
+            self._machine.write_document(self.app.stdout, document)
         else:
             draw(self._out)
 
@@ -58,7 +64,7 @@ class Output:
 
     def warning(self, message: str) -> None:
         if self.app.json_mode:
-            machine.write_warning(self.app.stderr, message)
+            self._machine.write_warning(self.app.stderr, message)
         else:
             from cnitool.render import human
 
@@ -68,7 +74,7 @@ class Output:
         """EXEC-08: a successful plugin's stderr is passed on, labelled with the plugin."""
         text = data.decode(errors="replace").rstrip("\n")
         if self.app.json_mode:
-            machine.write_document_line(self.app.stderr, {"level": "info", "plugin": plugin, "stderr": text})
+            self._machine.write_document_line(self.app.stderr, {"level": "info", "plugin": plugin, "stderr": text})
         else:
             for line in text.splitlines():
                 self.app.stderr.write(f"[{plugin}] {line}\n")
@@ -76,7 +82,7 @@ class Output:
 
     def error(self, error: CniError) -> None:
         if self.app.json_mode:
-            machine.write_error(self.app.stderr, error)
+            self._machine.write_error(self.app.stderr, error)
         else:
             from cnitool.render import human
 
@@ -84,7 +90,7 @@ class Output:
 
     def internal_error(self, message: str) -> None:
         if self.app.json_mode:
-            machine.write_internal_error(self.app.stderr, message)
+            self._machine.write_internal_error(self.app.stderr, message)
         else:
             from cnitool.render import human
 
