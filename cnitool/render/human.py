@@ -36,10 +36,11 @@ def write_result(out: Console, result: Result, summary: str) -> None:
     """A summary line, then interfaces, IPs, routes and DNS as tables (empty sections left out)."""
     out.print(Text(summary, style="bold green"))
     if result.interfaces:
-        table = _table("Interfaces", "#", "Name", "MAC", "MTU", "Sandbox")
+        show_mtu = any(interface.mtu is not None for interface in result.interfaces)  # 1.1.0 only
+        table = _table("Interfaces", "#", "Name", "MAC", *(["MTU"] if show_mtu else []), "Sandbox")
         for index, interface in enumerate(result.interfaces):
-            mtu = "" if interface.mtu is None else str(interface.mtu)
-            table.add_row(str(index), interface.name, interface.mac, mtu, interface.sandbox or "(host)")
+            mtu = ["" if interface.mtu is None else str(interface.mtu)] if show_mtu else []
+            table.add_row(str(index), interface.name, interface.mac, *mtu, interface.sandbox or "(host)")
         out.print(table)
     if result.ips:
         table = _table("IP addresses", "Address", "Gateway", "Interface")
@@ -47,9 +48,11 @@ def write_result(out: Console, result: Result, summary: str) -> None:
             table.add_row(ip.address, ip.gateway or "", _interface_name(result, ip.interface))
         out.print(table)
     if result.routes:
-        table = _table("Routes", "Destination", "Gateway", "Extra")
-        for route in result.routes:
-            table.add_row(route.dst, route.gw or "(default gateway)", _route_extras(route))
+        extras = [_route_extras(route) for route in result.routes]
+        show_extras = any(extras)  # 1.1.0 route attributes: mtu, advmss, priority, table, scope
+        table = _table("Routes", "Destination", "Gateway", *(["Extra"] if show_extras else []))
+        for route, extra in zip(result.routes, extras):
+            table.add_row(route.dst, route.gw or "(default gateway)", *([extra] if show_extras else []))
         out.print(table)
     dns = result.dns
     if not dns.is_empty:
