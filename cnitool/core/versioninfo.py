@@ -24,7 +24,8 @@ def plugin_versions(cni: Cni, plugin_type: str) -> list[str]:
         plugin_type=plugin_type,
         command="VERSION",
         cni_env=cni.caller.environment("VERSION", None),
-        stdin=json.dumps({"cniVersion": CURRENT_VERSION}).encode(),
+        # libcni: fmt.Sprintf(`{"cniVersion":%q}`, version.Current()), compact.
+        stdin=json.dumps({"cniVersion": CURRENT_VERSION}, separators=(",", ":")).encode(),
         plugin_dirs=tuple(cni.plugin_dirs),
     )
     output = cni.runner.run(invocation)
