@@ -81,3 +81,42 @@ def dumps_go_interface(value: Any) -> str:
     if isinstance(value, (int, float)):
         return go_float_text(float(value))
     return dumps_compact(value)
+
+
+_QUOTE_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+    "\\": "\\\\",
+    '"': '\\"',
+}
+
+
+def go_quote(value: str | bytes) -> str:
+    """Go's ``%q`` / ``strconv.Quote``: the form libcni's messages show plugin names and output in.
+
+    Printable characters stay as they are; control characters become ``\\n``, ``\\x01``, ...;
+    other non-printable ones ``\\uXXXX``; bytes that are not UTF-8 ``\\xHH``.
+    """
+    text = value.decode("utf-8", errors="surrogateescape") if isinstance(value, bytes) else value
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in _QUOTE_ESCAPES:
+            out.append(_QUOTE_ESCAPES[char])
+        elif 0xDC80 <= code <= 0xDCFF and isinstance(value, bytes):  # an undecodable byte
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif char.isprintable():  # Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols, ' '
+            out.append(char)
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnitool.core.errors import CniError, PluginFailed
+from cnitool.core.gojson import go_quote
 from cnitool.core.netconf import PluginConfig
 from cnitool.core.names import validate_plugin_type
 from cnitool.core.runner import PluginInvocation, PluginOutput, PluginRunner
@@ -84,9 +85,9 @@ def _env(command: str, container_id: str, netns: str, ifname: str, args: str, pa
 
 def describe_plugin(plugin: PluginConfig) -> str:
     """``type="bridge"`` plus ``name="…"`` when the plugin object has its own name (libcni pluginDescription)."""
-    text = f'type="{plugin.type}"'
+    text = f"type={go_quote(plugin.type)}"
     if plugin.name:
-        text += f' name="{plugin.name}"'
+        text += f" name={go_quote(plugin.name)}"
     return text
 
 
@@ -101,15 +102,19 @@ def plugin_failure(plugin: PluginConfig, command: str, output: PluginOutput) -> 
     status = f"exit status {output.exit_status}" if output.exit_status >= 0 else f"killed by signal {-output.exit_status}"
     code: int | None = None
     details = ""
+    # libcni pkg/invoke pluginErr (upstream main): the streams are shown with Go's %q, unstripped.
     if not stdout.strip():
         if stderr.strip():
-            message = f"netplugin failed: {stderr.strip()!r}"
+            message = f"netplugin failed: {go_quote(output.stderr)}: {status}"
         else:
             message = f"netplugin failed with no error message: {status}"
     else:
         parsed = _parse_error(stdout)
         if parsed is None:
-            message = f"netplugin failed but error parsing its diagnostic message {stdout.strip()!r}: not a JSON error object"
+            message = (
+                f"netplugin failed but error parsing its diagnostic message {go_quote(output.stdout)}: "
+                "not a JSON error object"
+            )
         else:
             code, message, details = parsed
     return PluginFailed(
