@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cnitool.core.errors import ExitCode, UsageError
@@ -109,3 +111,21 @@ def test_req_07_cap_option() -> None:
     for bad in ("mac", "=1", "mac=aa", "x=NaN"):
         with pytest.raises(UsageError, match="invalid --cap"):
             parse_cap_option(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"a": "x\\ud800y"}', {"a": "x\ufffdy"}),  # lone surrogate escape
+        ('{"\\udc00": ["\\ud83d"]}', {"\ufffd": ["\ufffd"]}),
+        ('{"a": "\\ud83d\\ude00"}', {"a": "\U0001f600"}),  # a valid pair stays one character
+        ('{"a": "b\udcffc"}', {"a": "b\ufffdc"}),  # invalid UTF-8 from os.environ (surrogateescape)
+    ],
+)
+def test_req_07_cap_args_surrogates_as_go(text: str, expected: dict) -> None:
+    """REQ-07: Go decodes lone surrogates (and invalid UTF-8) to U+FFFD; the result must be encodable."""
+    value = parse_cap_args(text)
+    assert value == expected
+    json.dumps(value, ensure_ascii=False).encode("utf-8")
+    name, option = parse_cap_option('x="\\udfff"')
+    assert option == "\ufffd"
