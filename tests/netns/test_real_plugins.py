@@ -499,3 +499,42 @@ def test_demo_conflist_add_check_del_end_to_end(lab) -> None:
     assert lab.our_rules("nat") == []
     assert k.bridge_ports(bridge) == set()
     assert not net.reservation(address).exists()
+
+
+# --- an older spec version -----------------------------------------------------------------------------
+
+
+@pytest.mark.privileged
+def test_check_01_version_0_3_1_bridge_with_cni_ifname(lab) -> None:
+    """CHECK-01, CACHE-04, CLI-01, RES-04, DEL-01: the same plugins at cniVersion 0.3.1, interface
+    name from ``CNI_IFNAME``: the address is on net1, the printed result has the 0.3.x layout
+    (``version`` per IP, ``dns: {}``), CHECK is refused with exit 2 naming the version before any
+    plugin runs, and DEL (which sends no prevResult below 0.4.0) still removes the cache entry."""
+    bridge, subnet = lab.bridge_name(), lab.subnet()
+    net = lab.network([{"type": "bridge", "bridge": bridge, "isGateway": True, "ipam": lab.host_local(subnet)}],
+                      version="0.3.1")
+    ns = lab.netns()
+    path = k.netns_path(ns)
+    env = {"CNI_IFNAME": "net1"}
+
+    added = lab.add(net, path, env=env)
+    assert added.returncode == 0, added
+    result = json.loads(added.stdout)
+    assert list(result) == ["cniVersion", "interfaces", "ips", "routes", "dns"]
+    assert result["cniVersion"] == "0.3.1" and result["dns"] == {}
+    [ip] = result["ips"]
+    assert ip["version"] == "4"
+    assert k.ipv4_addresses("net1", netns=ns) == [ip["address"]]
+    assert k.link("eth0", netns=ns) is None
+    entry = lab.cache_entry(net, path, "net1")
+    assert entry.exists()
+
+    checked = lab.cnitool("check", "-o", "json", net.name, path, env=env)
+    assert checked.returncode == 2, checked
+    assert 'configuration version "0.3.1" does not support the CHECK command' in checked.stderr_json_lines()[-1]["msg"]
+
+    deleted = lab.cnitool("del", net.name, path, env=env)
+    assert deleted.returncode == 0, deleted
+    assert k.link("net1", netns=ns) is None
+    assert not net.reservation(ip["address"]).exists()
+    assert not entry.exists()
