@@ -18,6 +18,7 @@ from cnitool.cli.check import check
 from cnitool.cli.delete import delete
 from cnitool.cli.gc import gc
 from cnitool.cli.invoke_plugin import invoke
+from cnitool.cli.listing import list_networks
 from cnitool.cli.output import Output
 from cnitool.cli.plugins import plugins
 from cnitool.cli.status import status
@@ -54,6 +55,7 @@ cli.add_command(check)
 cli.add_command(delete, name="del")
 cli.add_command(gc)
 cli.add_command(status)
+cli.add_command(list_networks)
 cli.add_command(plugins)
 cli.add_command(invoke)
 

@@ -1,0 +1,113 @@
+"""``cnitool list``: every network of the configuration directories, and the files that failed to load.
+
+LOAD-01: every directory of a multi-directory ``NETCONFPATH``/``--conf-dir``, in order. LOAD-05: a
+broken file does not hide the others; it is listed with the reason (file:line:col). LOAD-03: a
+name defined again later in lookup order is marked as shadowed by the file every verb uses.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cnitool.cli.app import get_app, global_options
+from cnitool.cli.output import Output
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cnitool.core.loader import Discovery
+
+PLUGIN_CHAIN_SEPARATOR = " → "
+
+
+@click.command(
+    name="list",
+    short_help="List the networks of the config directories, and the files that fail to load.",
+    help="List every network found in the configuration directories: name, effective version, "
+    "plugin chain, file and the disableCheck/disableGC flags, plus the files that could not be "
+    "loaded and why. A network whose name an earlier file already defines is marked shadowed. "
+    "Exit 0 even when some files are broken (use validate to fail on them).",
+)
+@global_options
+def list_networks() -> int:
+    from cnitool.core.lint import file_warnings, shadowing
+    from cnitool.core.loader import discover
+
+    app = get_app()
+    output = Output(app)
+    dirs = app.conf_dirs
+    discovery = discover(dirs)
+    for source, message in file_warnings(discovery):
+        output.warning(f"{source}: {message}" if source else message)
+    document = _document(discovery, shadowing(discovery, dirs))
+    output.document(document, lambda console: _draw(console, document, dirs))
+    return 0
+
+
+def _document(discovery: Discovery, shadowed: dict[str, str]) -> dict[str, Any]:
+    networks = []
+    for network in discovery.networks:
+        entry: dict[str, Any] = {
+            "name": network.name,
+            "cniVersion": network.cni_version,
+            "cniVersions": list(network.cni_versions) if network.cni_versions is not None else None,
+            "effectiveVersion": network.version,
+            "plugins": [plugin.type for plugin in network.plugins],
+            "file": network.source,
+            "disableCheck": network.disable_check,
+            "disableGC": network.disable_gc,
+        }
+        if network.source in shadowed:
+            entry["shadowedBy"] = shadowed[network.source]
+        networks.append(entry)
+    problems = [
+        {"file": p.path, "line": p.line, "column": p.column, "message": p.message,
+         **({"shadowedBy": shadowed[p.path]} if p.path in shadowed else {})}
+        for p in discovery.problems
+    ]
+    return {"networks": networks, "problems": problems}
+
+
+def _draw(console: Console, document: dict[str, Any], dirs: list[str]) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from cnitool.render import human
+
+    where = ":".join(dirs)
+    if document["networks"]:
+        table = Table(title=f"Networks in {where}", title_justify="left", title_style="bold",
+                      box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("Name", overflow="fold")
+        table.add_column("Version", no_wrap=True)
+        table.add_column("Plugins", overflow="fold")
+        table.add_column("File", overflow="fold")
+        table.add_column("Flags", overflow="fold")
+        for network in document["networks"]:
+            version = network["effectiveVersion"] or "(none)"
+            if network["cniVersions"] is not None and network["effectiveVersion"] != network["cniVersion"]:
+                version += " (cniVersions)"
+            flags = [flag for flag in ("disableCheck", "disableGC") if network[flag]]
+            notes = Text(" ".join(flags))
+            name = Text(network["name"])
+            if "shadowedBy" in network:
+                name.stylize("dim")
+                notes.append((" " if flags else "") + "shadowed", style="yellow")
+            table.add_row(name, version, PLUGIN_CHAIN_SEPARATOR.join(network["plugins"]), network["file"] or "", notes)
+        console.print(table)
+        for network in document["networks"]:
+            if "shadowedBy" in network:
+                console.print(Text(f'Shadowed: {network["file"]} defines network "{network["name"]}" again; '
+                                   f'{network["shadowedBy"]} comes first and is the one used.', style="yellow"))
+    else:
+        human.write_line(console, f"No networks found in {where}", "yellow")
+    if document["problems"]:
+        console.print(Text("Files that could not be loaded:", style="bold red"))
+        for problem in document["problems"]:
+            location = problem["file"]
+            if problem["line"] is not None and problem["column"] is not None:
+                location += f":{problem['line']}:{problem['column']}"
+            console.print(Text.assemble("  ", (location, "red"), f": {problem['message']}"))
