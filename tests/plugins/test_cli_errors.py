@@ -415,9 +415,6 @@ def test_req_07_infinite_number_in_cap_args_is_not_json(env: Env, cnitool, netns
         assert env.calls() == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug in core.runtime.parse_cap_args/parse_cap_option: a lone surrogate "
-                                       "escape survives json.loads and crashes the UTF-8 encoding of the request "
-                                       "(UnicodeEncodeError, exit 70); core.loader already maps them to U+FFFD")
 def test_req_07_lone_surrogate_in_cap_args_is_not_an_internal_error(env: Env, cnitool, netns: str) -> None:
     """REQ-07: ``"\\ud800"`` in CAP_ARGS is valid JSON text; Go decodes it to U+FFFD. It must not crash us (exit 70)."""
     env.plugin("marker")
