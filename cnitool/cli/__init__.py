@@ -22,6 +22,7 @@ from cnitool.cli.listing import list_networks
 from cnitool.cli.output import Output
 from cnitool.cli.plugins import plugins
 from cnitool.cli.status import status
+from cnitool.cli.validate import validate
 
 EXIT_STATUS_HELP = (
     "\b\nExit status:\n"
@@ -55,6 +56,7 @@ cli.add_command(check)
 cli.add_command(delete, name="del")
 cli.add_command(gc)
 cli.add_command(status)
+cli.add_command(validate)
 cli.add_command(list_networks)
 cli.add_command(plugins)
 cli.add_command(invoke)
