@@ -3,6 +3,8 @@ CACHE-04, CACHE-05), CHECK (CHECK-01), validation on every verb (VAL-05) and loc
 
 from __future__ import annotations
 
+import base64
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 
 from cnitool.core.api import Cni
-from cnitool.core.cache import ResultCache
+from cnitool.core.cache import CacheEntry, ResultCache
 from cnitool.core.errors import (
     CacheError,
     ConfigError,
@@ -58,8 +60,6 @@ def cached_document(cache_dir: Path) -> dict[str, Any]:
 
 
 def write_cache(cni: Cni, network, result: dict[str, Any] | None, runtime: RuntimeConf = RUNTIME) -> None:
-    from cnitool.core.cache import CacheEntry
-
     ResultCache(cni.cache_dir).write(
         CacheEntry(network.name, runtime.container_id, runtime.ifname, network.raw_bytes, result, runtime.netns)
     )
@@ -109,8 +109,6 @@ def test_add_01_cache_written_after_success_with_final_result(cni: Cni, runner: 
     assert document["netns"] == "/var/run/netns/ns1"
     assert document["cniArgs"] == [["K", "V"]]
     assert document["capabilityArgs"] == {"mac": "02:00:00:00:00:01"}
-    import base64
-
     assert base64.b64decode(document["config"]) == network.raw_bytes
 
 
@@ -498,8 +496,6 @@ def test_lock_01_lock_files_under_locks_never_in_results(cni: Cni, runner: FakeR
 
 def test_lock_01_attachment_lock_held_while_plugins_run(cni: Cni, runner: FakeRunner, cache_dir: Path) -> None:
     """LOCK-01: while a plugin of an attachment runs, another process cannot take that attachment's lock."""
-    import fcntl
-
     probes: list[bool] = []
 
     def probe(invocation: PluginInvocation):
