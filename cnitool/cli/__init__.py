@@ -15,6 +15,7 @@ from cnitool import __version__
 from cnitool.cli.add import add
 from cnitool.cli.app import App, global_options
 from cnitool.cli.check import check
+from cnitool.cli.complete import completion
 from cnitool.cli.delete import delete
 from cnitool.cli.gc import gc
 from cnitool.cli.invoke_plugin import invoke
@@ -60,6 +61,7 @@ cli.add_command(validate)
 cli.add_command(list_networks)
 cli.add_command(plugins)
 cli.add_command(invoke)
+cli.add_command(completion)
 
 
 def main(argv: list[str] | None = None, app: App | None = None) -> int:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnitool.cli.app import App, global_options
+from cnitool.cli.complete import complete_netns, complete_network
 
 if TYPE_CHECKING:
     from cnitool.cli.output import Output
@@ -28,8 +29,8 @@ def attachment_command(help_text: str) -> Callable[[Callable[..., Any]], click.C
     def decorate(function: Callable[..., Any]) -> click.Command:
         for option in reversed(
             [
-                click.argument("network"),
-                click.argument("netns"),
+                click.argument("network", shell_complete=complete_network),
+                click.argument("netns", shell_complete=complete_netns),
                 click.option("-i", "--ifname", metavar="NAME",
                              help="Interface name inside the namespace [env var: CNI_IFNAME; default: eth0]."),
                 click.option("--container-id", metavar="ID",

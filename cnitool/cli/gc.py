@@ -8,6 +8,7 @@ import click
 
 from cnitool.cli.app import get_app, global_options
 from cnitool.cli.common import conf_file_option, load_network, make_cni
+from cnitool.cli.complete import complete_netns, complete_network
 from cnitool.cli.output import Output
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     "with it. Then, for cniVersion 1.1.0 and later, each plugin gets GC with the attachments kept. "
     "Only NETWORK is ever touched. NETNS is accepted for compatibility with the Go cnitool and ignored."
 )
-@click.argument("network")
-@click.argument("netns", required=False)
+@click.argument("network", shell_complete=complete_network)
+@click.argument("netns", required=False, shell_complete=complete_netns)
 @click.option("--keep", "keep", multiple=True, metavar="CONTAINERID/IFNAME", help="Also keep this attachment (repeatable).")
 @click.option("--dry-run", is_flag=True, help="Only show what would be removed.")
 @conf_file_option

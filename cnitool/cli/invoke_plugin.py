@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from cnitool.cli.app import get_app, global_options
+from cnitool.cli.complete import complete_netns
 from cnitool.cli.output import Output
 
 VERBS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
@@ -22,7 +23,7 @@ VERBS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
 )
 @click.argument("plugin")
 @click.argument("verb", type=click.Choice(VERBS, case_sensitive=False))
-@click.argument("netns", required=False)
+@click.argument("netns", required=False, shell_complete=complete_netns)
 @click.option("--conf", "conf", metavar="FILE", help="The request config to send on stdin (- for stdin).")
 @click.option("-i", "--ifname", metavar="NAME", help="CNI_IFNAME [default: eth0; env var CNI_IFNAME].")
 @click.option("--container-id", metavar="ID", help="CNI_CONTAINERID [default: derived from NETNS as for add].")

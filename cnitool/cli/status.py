@@ -8,6 +8,7 @@ import click
 
 from cnitool.cli.app import get_app, global_options
 from cnitool.cli.common import conf_file_option, load_network, make_cni
+from cnitool.cli.complete import complete_netns, complete_network
 from cnitool.cli.output import Output
 
 if TYPE_CHECKING:
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     "Below cniVersion 1.1.0 STATUS does not apply and nothing runs. NETNS is accepted for "
     "compatibility with the Go cnitool and ignored."
 )
-@click.argument("network")
-@click.argument("netns", required=False)
+@click.argument("network", shell_complete=complete_network)
+@click.argument("netns", required=False, shell_complete=complete_netns)
 @conf_file_option
 @global_options
 def status(network: str, netns: str | None, conf_file: str | None) -> None:
