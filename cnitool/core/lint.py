@@ -303,6 +303,9 @@ class Linter:
             self._findings.append(Finding(WARNING, message, file=loser, network=name))
         if only_name is not None and not any(names.get(p) == only_name for p in order):
             self._not_found(only_name, dirs, order, discovery)
+        elif only_name is None and not order:
+            # LOAD-04: nothing to check is a mistake (a wrong NETCONFPATH), not a clean bill of health.
+            self._findings.append(Finding(ERROR, f"no net configurations found in {':'.join(dirs)}"))
 
     def add_network(self, name: str, dirs: Sequence[str]) -> None:
         """The files defining ``name`` in the directories (all of them: the winner and the shadowed)."""

@@ -327,3 +327,26 @@ def test_validate_in_process_returns_exit_status(mixed: Setup) -> None:
     assert status == 2
     assert json.loads(out.getvalue())["networks"] == ["good", "old", "missing"]
     assert err.getvalue() == ""
+
+
+def test_load_04_validate_empty_or_missing_directory_is_an_error(cnitool, tmp_path: Path) -> None:
+    """Nothing to check means a wrong NETCONFPATH, not a clean configuration."""
+    run = cnitool("validate", "-o", "json", env={"NETCONFPATH": f"{tmp_path}:{tmp_path / 'missing'}"})
+    assert run.returncode == 2, run
+    assert [f["message"] for f in run.json()["findings"]] == [
+        f"no net configurations found in {tmp_path}:{tmp_path / 'missing'}"]
+
+
+@pytest.mark.skipif(not Path("/usr/lib/cni/bridge").exists(), reason="reference plugins not installed")
+def test_ver_05_against_the_reference_plugins(cnitool, setup: Setup) -> None:
+    """The Debian reference plugins support up to 1.0.0: a 1.0.0 chain is clean, 1.1.0 is not."""
+    chain = ({"type": "bridge", "bridge": "cni0", "ipam": {"type": "host-local", "subnet": "10.9.0.0/24"}},
+             {"type": "portmap", "capabilities": {"portMappings": True}})
+    write(setup.conf / "a.conflist", conflist("ref10", *chain, version="1.0.0"))
+    write(setup.conf / "b.conflist", conflist("ref11", *chain, version="1.1.0"))
+    run = cnitool("validate", "-o", "json", env={"NETCONFPATH": str(setup.conf), "CNI_PATH": "/usr/lib/cni"})
+    assert run.returncode == 2, run
+    unsupported = {(f["network"], f["plugin"]) for f in run.json()["findings"]
+                   if "does not support the network's cniVersion 1.1.0" in f["message"]}
+    assert unsupported == {("ref11", "bridge"), ("ref11", "host-local (ipam of bridge)"), ("ref11", "portmap")}
+    assert len(run.json()["findings"]) == 3  # nothing about ref10
