@@ -88,6 +88,11 @@ def complete_network(ctx: click.Context, param: click.Parameter, incomplete: str
     ]
 
 
+def complete_network_or_path(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """NET|FILE|DIR: the network names, and the shell's own file completion next to them."""
+    return [*complete_network(ctx, param, incomplete), CompletionItem(incomplete, type="file")]
+
+
 def complete_netns(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """NETNS: the names ``ip netns list`` shows; a path (anything with a ``/``) completes as a file."""
     from cnitool import netns

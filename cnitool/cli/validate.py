@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnitool.cli.app import get_app, global_options
+from cnitool.cli.complete import complete_network_or_path
 from cnitool.cli.output import Output
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     "(default 10).\n\n"
     "Exit 0 when there are no errors, 2 when there are (or, with --strict, any warning)."
 )
-@click.argument("targets", nargs=-1, metavar="[NET|FILE|DIR]...")
+@click.argument("targets", nargs=-1, metavar="[NET|FILE|DIR]...", shell_complete=complete_network_or_path)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @global_options
 def validate(targets: tuple[str, ...], strict: bool) -> int:
