@@ -612,7 +612,8 @@ def _directory_problem(directory: str, err: OSError) -> LoadProblem:
 
 
 def _skip_warning(problem: LoadProblem) -> str:
-    return f"skipped {problem.location}: {problem.message}"
+    """LOAD-05/LOAD-06: file, line, column, message and the offending line with a caret."""
+    return f"skipped {problem}"
 
 
 def _not_found(name: str, dirs: Sequence[str], found_files: bool, skipped: list[LoadProblem]) -> NetworkNotFound:
@@ -622,7 +623,7 @@ def _not_found(name: str, dirs: Sequence[str], found_files: bool, skipped: list[
         msg = f'no net configuration with name "{name}" in {where}'
     else:
         msg = f"no net configurations found in {where}"
-    details = "could not load " + "; ".join(f"{p.location}: {p.message}" for p in skipped) if skipped else ""
+    details = "could not load:\n" + "\n".join(str(p) for p in skipped) if skipped else ""
     return NetworkNotFound(msg, details=details)
 
 

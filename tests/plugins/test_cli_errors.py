@@ -529,9 +529,6 @@ def test_load_06_broken_json_config_names_file_line_column(env: Env, cnitool, ne
     assert cnitool("del", "-o", "json", "zgood", netns, env=env.vars).returncode == 0
 
 
-@pytest.mark.xfail(strict=True, reason="LOAD-06 asks for the offending line; the loader's warning and "
-                                       "not-found details give file:line:col only (LoadProblem.__str__ has it, "
-                                       "core.loader._skip_warning/_not_found use location + message)")
 def test_load_06_broken_json_config_shows_the_offending_line(env: Env, cnitool, netns: str) -> None:
     """LOAD-06: "reported with file, line, column and the offending line"."""
     env.plugin("marker")

@@ -166,7 +166,9 @@ def test_load_05_broken_files_are_skipped_with_warnings(tmp_path: Path) -> None:
     network, warnings = find_network("net", [str(tmp_path)])
     assert types_of(network) == ["bridge"]
     assert warnings == [
-        f"skipped {tmp_path}/00-bad.conflist:3:15: invalid JSON: Expecting value",
+        f"skipped {tmp_path}/00-bad.conflist:3:15: invalid JSON: Expecting value\n"
+        '      "plugins": [,]\n'
+        "                  ^",
         f'skipped {tmp_path}/01-noname.conflist: no "name"',
     ]
 
@@ -179,8 +181,10 @@ def test_load_05_not_found_lists_files_that_could_not_be_loaded(tmp_path: Path) 
         find_network("net", [str(tmp_path)])
     assert caught.value.msg == f'no net configuration with name "net" in {tmp_path}'
     assert caught.value.details == (
-        f"could not load {tmp_path}/02-dangling.conflist: cannot read: No such file or directory; "
-        f"{tmp_path}/00-bad.conf:1:2: invalid JSON: Expecting property name enclosed in double quotes; "
+        f"could not load:\n{tmp_path}/02-dangling.conflist: cannot read: No such file or directory\n"
+        f"{tmp_path}/00-bad.conf:1:2: invalid JSON: Expecting property name enclosed in double quotes\n"
+        "    {oops}\n"
+        "     ^\n"
         f'{tmp_path}/01-noname.conf: no "name"'
     )
     assert caught.value.exit_code == ExitCode.ENVIRONMENT
