@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cnitool.cli.app import get_app
 from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment
 from cnitool.cli.output import Output
+
+if TYPE_CHECKING:
+    from cnitool.core.api import Cni
+    from cnitool.core.runtime import RuntimeConf
 
 
 @attachment_command(
@@ -35,9 +39,27 @@ def delete(network: str, netns: str, remove_netns: bool, **options: Any) -> None
             raise
         output.warning(f'network "{network}" is no longer in the config directories; using the config cached with the attachment')
         config = cached
-    cni.delete(config, attachment.runtime)
+    cni.delete(config, with_cached_arguments(cni, config.name, attachment.runtime))
     message = f"Deleted {attachment.runtime.ifname} in {netns} from network {config.name}"
     if remove_netns and netns_adapter.exists(attachment.netns_path):
         netns_adapter.remove(attachment.netns_path)
         message += f"; removed namespace {attachment.netns_path}"
     output.done(message)
+
+
+def with_cached_arguments(cni: Cni, network: str, runtime: RuntimeConf) -> RuntimeConf:
+    """OURS: a DEL given no capability args (or no CNI_ARGS) uses the ones cached at ADD.
+
+    The reference passes only what the caller gives, so ``cnitool del`` without the ADD's
+    ``CAP_ARGS`` leaves portmap's DNAT rules behind; the cache entry knows what was added.
+    """
+    from dataclasses import replace
+
+    entry = cni.cached_entry(network, runtime)
+    if entry is None:
+        return runtime
+    if not runtime.capability_args and entry.capability_args:
+        runtime = replace(runtime, capability_args=dict(entry.capability_args))
+    if not runtime.args and entry.cni_args:
+        runtime = replace(runtime, args=entry.cni_args)
+    return runtime

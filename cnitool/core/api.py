@@ -151,13 +151,17 @@ class Cni:
         """REQ-03: prevResult on DEL exists since spec 0.4.0."""
         return result if _at_least(network.version, "0.4.0") else None
 
-    def cached_network(self, network_name: str, runtime: RuntimeConf) -> NetworkConfig | None:
-        """The network config cached with an attachment, for DEL after its file was removed (DEL-01 OURS)."""
+    def cached_entry(self, network_name: str, runtime: RuntimeConf) -> CacheEntry | None:
+        """The attachment's cache entry, or None when there is none or it cannot be read."""
         validate_attachment(network_name, runtime.container_id, runtime.ifname)
         try:
-            entry = self.cache.read(network_name, runtime.container_id, runtime.ifname)
+            return self.cache.read(network_name, runtime.container_id, runtime.ifname)
         except CacheError:
             return None
+
+    def cached_network(self, network_name: str, runtime: RuntimeConf) -> NetworkConfig | None:
+        """The network config cached with an attachment, for DEL after its file was removed (DEL-01 OURS)."""
+        entry = self.cached_entry(network_name, runtime)
         if entry is None or not entry.config:
             return None
         try:

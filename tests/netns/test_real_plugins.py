@@ -346,6 +346,23 @@ def test_req_02_portmap_dnat_rule_exists_after_add_and_is_gone_after_del(lab) ->
 
 
 @pytest.mark.privileged
+def test_del_01_without_cap_args_uses_the_cached_port_mappings(lab) -> None:
+    """DEL-01 (OURS): ``cnitool del`` given no capability args uses those cached at ADD, so
+    portmap removes its DNAT rule (the reference passes nothing and leaves the rule behind)."""
+    net = portmap_network(lab)
+    path = k.netns_path(lab.netns())
+    host_port = random.randint(20000, 60000)
+    added = lab.add(net, path, "--port", f"{host_port}:80")
+    assert added.returncode == 0, added
+    assert len(dnat_rules(host_port)) == 1
+
+    deleted = lab.cnitool("del", net.name, path)
+    assert deleted.returncode == 0, deleted
+    assert dnat_rules(host_port) == []
+    assert lab.our_rules("nat") == []
+
+
+@pytest.mark.privileged
 def test_check_01_portmap_check_failure_is_reported_with_plugin_and_verb(lab) -> None:
     """CHECK-01, EXEC-07, EXEC-10, CLI-05: Debian's portmap 1.1.1 fails CHECK whenever port
     mappings were given ("could not check ipv6 dnat: ... not found in iptables table nat"; fixed in
