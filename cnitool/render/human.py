@@ -22,19 +22,24 @@ STDERR_TAIL_LINES = 20
 
 
 def console(stream: TextIO, color: bool | None) -> Console:
+    """``color`` True forces colour, False means no escape sequence at all, None lets rich decide.
+
+    rich's own ``no_color`` drops colours but keeps bold and dim, so with colour off (NO_COLOR,
+    --no-color) the console is told it is not a terminal, whatever FORCE_COLOR says (CLI-04).
+    """
     return Console(
         file=stream,
         markup=False,
         highlight=False,
         soft_wrap=False,
-        force_terminal=True if color else None,
+        force_terminal=color,
         no_color=color is False,
     )
 
 
 def write_result(out: Console, result: Result, summary: str) -> None:
     """A summary line, then interfaces, IPs, routes and DNS as tables (empty sections left out)."""
-    out.print(Text(summary, style="bold green"))
+    out.print(Text(summary, style="bold green"), soft_wrap=True)
     if result.interfaces:
         show_mtu = any(interface.mtu is not None for interface in result.interfaces)  # 1.1.0 only
         table = _table("Interfaces", "#", "Name", "MAC", *(["MTU"] if show_mtu else []), "Sandbox")
@@ -69,11 +74,12 @@ def write_result(out: Console, result: Result, summary: str) -> None:
 
 
 def write_line(out: Console, message: str, style: str = "green") -> None:
-    out.print(Text(message, style=style))
+    # One line whatever its length: rich would break it at 80 columns in a pipe.
+    out.print(Text(message, style=style), soft_wrap=True)
 
 
 def write_warning(err: Console, message: str) -> None:
-    err.print(Text.assemble(("warning: ", "bold yellow"), message))
+    err.print(Text.assemble(("warning: ", "bold yellow"), message), soft_wrap=True)
 
 
 def write_error(err: Console, error: CniError) -> None:
@@ -105,7 +111,7 @@ def write_error(err: Console, error: CniError) -> None:
 
 
 def write_internal_error(err: Console, message: str) -> None:
-    err.print(Text.assemble(("internal error: ", "bold red"), message))
+    err.print(Text.assemble(("internal error: ", "bold red"), message), soft_wrap=True)
 
 
 def _title(error: CniError) -> str:
