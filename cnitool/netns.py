@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from cnitool.core.errors import NetnsError, UsageError
 
@@ -248,3 +249,88 @@ def run_in(
         timeout=timeout,
         check=False,
     )
+
+
+# -- running a command in the foreground (cnitool exec, cnitool netns exec) ------------------------
+
+_SI_KERNEL = 0x80  # siginfo si_code of a signal the kernel sent itself, e.g. the terminal's Ctrl-C
+_KILL_AFTER = 3  # the third SIGINT/SIGTERM kills a command that ignores the first two
+
+
+@dataclass(frozen=True)
+class Foreground:
+    """How a foreground command ended."""
+
+    status: int  # its exit status; 128+N when signal N killed it, as a shell reports it
+    signals: tuple[int, ...] = ()  # SIGINT/SIGTERM we received while it ran
+
+
+def run_foreground(path: str, argv: Sequence[str]) -> Foreground:
+    """Run ``argv`` inside the namespace at ``path`` with our stdin/stdout/stderr, until it ends.
+
+    Signals, as a shell treats its foreground job: the terminal's Ctrl-C reaches the command
+    directly (same process group), so it is not sent again; a SIGINT or SIGTERM sent to cnitool
+    alone (``kill``, a CI runner's timeout) is passed on to the command. cnitool itself does not
+    die of them, so that the caller can still clean up; the third one kills the command. The
+    origin is told apart by ``si_code`` (SI_KERNEL for the terminal's), read with sigtimedwait.
+    A signal ignored when we started stays ignored for the command, as the shell decided.
+    """
+    import signal
+    import sys
+
+    _netns_identity(path)
+    nsenter = shutil.which("nsenter")
+    if nsenter is None:
+        raise NetnsError("cannot enter a network namespace: nsenter not found", hint="install util-linux")
+    watched = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in watched}
+    early: list[int] = []  # arrived before they were blocked: the origin is unknown, pass them on
+
+    def record(signum: int, _frame: object) -> None:
+        early.append(signum)
+
+    # A Python handler, unlike SIG_IGN, is reset to the default by exec: the command gets SIG_DFL.
+    for sig in watched:
+        if previous[sig] is not signal.SIG_IGN:
+            signal.signal(sig, record)
+    received: list[int] = []
+    child: subprocess.Popen[bytes] | None = None
+    waited = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
+    old_mask: set[signal.Signals] | None = None
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        try:
+            child = subprocess.Popen([nsenter, f"--net={path}", "--", *argv])
+        except OSError as err:
+            raise NetnsError(f"cannot run {argv[0]!r} in {path}: {err.strerror or err}") from err
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, waited)
+
+        def pass_on(signum: int, to_child: bool) -> None:
+            received.append(signum)
+            assert child is not None
+            if len(received) >= _KILL_AFTER:
+                child.kill()
+            elif to_child:
+                child.send_signal(signum)
+
+        while True:
+            while early:
+                pass_on(early.pop(0), True)
+            if child.poll() is not None:
+                break
+            info = signal.sigtimedwait(waited, 0.5)
+            if info is not None and info.si_signo in watched:
+                pass_on(info.si_signo, info.si_code != _SI_KERNEL)
+    finally:
+        if old_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)  # pending ones go to ``record`` now
+        for sig in watched:
+            if previous[sig] is not None and signal.getsignal(sig) is record:
+                signal.signal(sig, previous[sig])
+        if child is not None and child.poll() is None:  # only when something above failed
+            child.kill()
+            child.wait()
+    received.extend(early)
+    status = child.returncode
+    return Foreground(status if status >= 0 else 128 - status, tuple(received))
