@@ -17,11 +17,14 @@ from cnitool.cli.app import App, global_options
 from cnitool.cli.check import check
 from cnitool.cli.complete import completion
 from cnitool.cli.delete import delete
+from cnitool.cli.execute import exec_command
 from cnitool.cli.gc import gc
 from cnitool.cli.invoke_plugin import invoke
+from cnitool.cli.netnscmd import netns_group
 from cnitool.cli.listing import list_networks
 from cnitool.cli.output import Output
 from cnitool.cli.plugins import plugins
+from cnitool.cli.show import show
 from cnitool.cli.status import status
 from cnitool.cli.validate import validate
 
@@ -61,6 +64,9 @@ cli.add_command(validate)
 cli.add_command(list_networks)
 cli.add_command(plugins)
 cli.add_command(invoke)
+cli.add_command(show)
+cli.add_command(netns_group)
+cli.add_command(exec_command)
 cli.add_command(completion)
 
 

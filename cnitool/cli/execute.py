@@ -1,0 +1,232 @@
+"""``cnitool exec NET -- CMD...``: run a command in a throw-away namespace attached to a network.
+
+The CI smoke test in one line: ``cnitool exec mynet -- ping -c1 10.22.0.1``. A namespace is
+created (``cnitool-exec-<hex>``), added to the network (ADD with rollback, ADD-02), CMD runs
+inside it with our stdin/stdout/stderr, then the attachment is deleted (DEL) and the namespace
+removed, whatever CMD did: failed, was interrupted with Ctrl-C, or cnitool got SIGTERM. The exit
+status is CMD's (128+N when signal N ended it); when the ADD fails, it is cnitool's own (CLI-05).
+
+stdout belongs to CMD: on a terminal cnitool says what it set up in one line on stderr; in
+JSON mode it prints nothing of its own on stdout (its diagnostics stay JSON lines on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cnitool.cli.app import App, get_app, global_options
+from cnitool.cli.common import conf_file_option, load_network, make_cni, resolve_attachment
+from cnitool.cli.complete import complete_netns, complete_network
+from cnitool.cli.output import Output
+
+if TYPE_CHECKING:
+    from cnitool.core.netconf import NetworkConfig
+    from cnitool.core.result import Result
+    from cnitool.core.runtime import RuntimeConf
+
+NAME_PREFIX = "cnitool-exec-"
+_ABORT_AFTER = 3  # the third Ctrl-C during set-up or clean-up gives up waiting (escape hatch)
+
+
+class DeferredSignals:
+    """While set-up and clean-up run, SIGINT and SIGTERM are noted instead of killing cnitool.
+
+    A namespace half set up is worse than a short wait: plugins run in their own session (they do
+    not see the terminal's Ctrl-C), so ADD or DEL finishes, then we act on what was noted. The
+    third signal raises KeyboardInterrupt anyway, for a plugin that hangs.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def _note(self, signum: int, _frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if len(self.received) >= _ABORT_AFTER:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> DeferredSignals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
+            if previous is not signal.SIG_IGN:  # ignored (e.g. a background job) stays ignored
+                self._previous[sig] = previous
+                signal.signal(sig, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, previous in self._previous.items():
+            if previous is not None:
+                signal.signal(sig, previous)
+
+    @property
+    def status(self) -> int | None:
+        """128+N for the first signal noted (130 for SIGINT, as the shell reports it), else None."""
+        return 128 + self.received[0] if self.received else None
+
+
+@click.command(
+    "exec",
+    help="Run CMD in a new namespace attached to NETWORK, then detach and remove it.\n\n"
+    "The namespace (cnitool-exec-<hex>, or --netns NAME) is added to the network, CMD runs inside "
+    "it with this terminal's stdin, stdout and stderr, then the attachment is deleted and the "
+    "namespace removed, also when CMD fails or is interrupted (Ctrl-C, SIGTERM). The exit status "
+    "is CMD's; when the network cannot be added it is cnitool's own.\n\n"
+    "\b\nExample (the CI smoke test of a network):\n  cnitool exec mynet -- ping -c1 10.22.0.1",
+)
+@click.argument("network", shell_complete=complete_network)
+@click.argument("command", nargs=-1, required=True, metavar="-- CMD [ARG]...")
+@click.option("--netns", "netns_name", metavar="NAME", shell_complete=complete_netns,
+              help="Use this namespace: an existing one is used and kept; a new name is created and removed.")
+@click.option("--keep", is_flag=True, help="Leave the attachment and the namespace for debugging, and say how to remove them.")
+@click.option("-i", "--ifname", metavar="NAME",
+              help="Interface name inside the namespace [env var: CNI_IFNAME; default: eth0].")
+@click.option("--container-id", metavar="ID",
+              help="Container ID [default: cnitool- + SHA-512 of the netns path, as the Go cnitool].")
+@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
+              help="A CNI_ARGS pair (repeatable); given at all, replaces CNI_ARGS [env var: CNI_ARGS].")
+@click.option("--cap", "caps", multiple=True, metavar="NAME=JSON",
+              help="A capability argument (repeatable); overrides that name in CAP_ARGS [env var: CAP_ARGS].")
+@click.option("--port", "ports", multiple=True, metavar="HOST:CONTAINER[/PROTO][@HOSTIP]",
+              help="Shortcut for the portMappings capability (repeatable).")
+@click.option("--ip", "ips", multiple=True, metavar="ADDR[/PREFIX]", help="Shortcut for the ips capability (repeatable).")
+@click.option("--mac", metavar="MAC", help="Shortcut for the mac capability.")
+@click.option("--bandwidth", "bandwidth_spec", metavar="KEY=N[,KEY=N]",
+              help="Shortcut for the bandwidth capability: ingressRate, ingressBurst, egressRate, egressBurst.")
+@click.option("--dns", "dns_servers", multiple=True, metavar="SERVER", help="Shortcut for the dns capability's servers (repeatable).")
+@conf_file_option
+@global_options
+def exec_command(network: str, command: tuple[str, ...], netns_name: str | None, keep: bool, conf_file: str | None,
+                 **options: Any) -> int:
+    import secrets
+
+    from cnitool import netns as netns_adapter
+    from cnitool.core.errors import CniError, NetnsError, UsageError
+
+    app = get_app()
+    output = Output(app)
+    name = netns_name or f"{NAME_PREFIX}{secrets.token_hex(4)}"
+    attachment = resolve_attachment(app, name, options)  # the same options as add (CLI-01, REQ-07)
+    path = attachment.netns_path
+    runtime = attachment.runtime
+    config = load_network(app, output, network, conf_file)
+    cni = make_cni(app, output)
+    existing = netns_adapter.exists(path)
+    if existing:
+        netns_adapter.check_netns(path)  # never the host's own namespace (CLI-03)
+        if cni.cache.read(config.name, runtime.container_id, runtime.ifname) is not None:
+            raise UsageError(
+                f"{runtime.ifname} in {path} is already attached to network {config.name}",
+                hint="exec would delete that attachment afterwards; pick another interface with -i",
+            )
+    elif not netns_adapter.is_bare_name(name):
+        raise NetnsError(f'network namespace "{path}" does not exist', hint="--netns creates only bare names")
+
+    with DeferredSignals() as deferred:
+        created = False
+        if not existing:
+            netns_adapter.create(name)  # outside any rich live display: it forks
+            created = True
+        try:
+            result = cni.add(config, runtime, rollback=True)
+        except BaseException:  # a CniError, or the third Ctrl-C (KeyboardInterrupt)
+            if created:
+                netns_adapter.remove(path)  # a failed exec leaves no namespace behind
+            raise
+        status = deferred.status  # interrupted while adding: skip CMD, clean up, report the signal
+        if status is not None:
+            _info(app, output, f"interrupted (signal {deferred.received[0]}): not running the command; cleaning up")
+        else:
+            _summary(app, output, config, runtime, result, name, command)
+            finished = netns_adapter.run_foreground(path, command)
+            status = finished.status
+        if keep:
+            _explain_keep(app, output, config, runtime, name, created)
+            return status
+        return _clean_up(app, output, cni, config, runtime, path, created, status)
+
+
+def _summary(app: App, output: Output, config: NetworkConfig, runtime: RuntimeConf, result: Result,
+             name: str, command: tuple[str, ...]) -> None:
+    """One line on stderr on a terminal (stdout is CMD's); nothing in JSON mode."""
+    if app.json_mode:
+        return
+    from cnitool.render import human
+
+    addresses = ", ".join(ip.address for ip in result.ips) or "no address"
+    human.write_line(
+        human.console(app.stderr, app.color),
+        f"cnitool exec: {runtime.ifname} {addresses} in namespace {name} on network {config.name}; "
+        f"running {shlex.join(command)}",
+        "dim",
+    )
+
+
+def _clean_up(app: App, output: Output, cni: Any, config: NetworkConfig, runtime: RuntimeConf, path: str,
+              created: bool, status: int) -> int:
+    """DEL, then remove the namespace we made. A failed DEL keeps the namespace and says how to retry."""
+    from cnitool import netns as netns_adapter
+    from cnitool.core.errors import CniError
+
+    try:
+        cni.delete(config, runtime)
+    except CniError as err:
+        output.error(err)
+        _info(app, output, "the attachment could not be deleted; retry with: "
+              + _del_command(app, config, runtime, path, created))
+        return status or int(err.exit_code)
+    if created:
+        try:
+            netns_adapter.remove(path)
+        except CniError as err:
+            output.error(err)
+            return status or int(err.exit_code)
+    return status
+
+
+def _explain_keep(app: App, output: Output, config: NetworkConfig, runtime: RuntimeConf, name: str,
+                  created: bool) -> None:
+    path = runtime.netns
+    kept = f"namespace {name} and its attachment" if created else f"the attachment of {name}"
+    _info(app, output, f"--keep: left {kept} to network {config.name}; look inside with: "
+          f"cnitool netns exec {shlex.quote(name)} -- sh; remove with: "
+          + _del_command(app, config, runtime, path, created))
+
+
+def _del_command(app: App, config: NetworkConfig, runtime: RuntimeConf, path: str, remove_netns: bool) -> str:
+    """The ``cnitool del`` that undoes this exec, with the settings given on our command line."""
+    words = ["cnitool"]
+    for option, flag in (("conf_dir", "--conf-dir"), ("cni_path", "--cni-path"), ("cache_dir", "--cache-dir")):
+        if option in app.options:
+            words += [flag, str(app.options[option])]
+    words += ["del", config.name, path]
+    if runtime.ifname != "eth0":
+        words += ["-i", runtime.ifname]
+    from cnitool.core.runtime import container_id_for_netns
+
+    if runtime.container_id != container_id_for_netns(path):
+        words += ["--container-id", runtime.container_id]
+    for key, value in runtime.args:
+        words += ["--arg", f"{key}={value}"]
+    for cap, value in runtime.capability_args.items():
+        words += ["--cap", f"{cap}={json.dumps(value, separators=(',', ':'))}"]
+    if remove_netns:
+        words.append("--remove-netns")
+    return shlex.join(words)
+
+
+def _info(app: App, output: Output, message: str) -> None:
+    """A note on stderr: a JSON line in JSON mode (CLI-05), a plain line otherwise."""
+    if app.json_mode:
+        from cnitool.render import machine
+
+        machine.write_document_line(app.stderr, {"level": "info", "msg": message})
+    else:
+        from cnitool.render import human
+
+        human.write_line(human.console(app.stderr, app.color), message, "yellow")
