@@ -530,9 +530,13 @@ def test_load_06_broken_json_config_names_file_line_column(env: Env, cnitool, ne
 
 
 def test_load_06_broken_json_config_shows_the_offending_line(env: Env, cnitool, netns: str) -> None:
-    """LOAD-06: "reported with file, line, column and the offending line"."""
+    """LOAD-06: "reported with file, line, column and the offending line" (with a caret under the column)."""
     env.plugin("marker")
     (env.conf_dir / "broken.conflist").write_text(BROKEN)
+    run = cnitool("add", "-o", "json", "broken", netns, env=env.vars)
+    assert run.returncode == 3, run
+    details = error_object(run)["details"]
+    assert details.endswith('\n     "plugins": [{"type": "marker"},]}\n' + " " * 36 + "^"), details
     run = cnitool("add", "-o", "table", "broken", netns, env=env.vars)
     assert ' "plugins": [{"type": "marker"},]}' in run.stderr, run
 
@@ -675,10 +679,13 @@ def test_exec_03_environment_each_plugin_sees(env: Env, cnitool, netns: str, tmp
     seen = env.plugin_env("seer", "DEL")
     assert (seen["CNI_COMMAND"], seen["CNI_CONTAINERID"], seen["CNI_IFNAME"]) == ("DEL", "ctr-1", "net7")
 
-    # Without --arg: CNI_ARGS from the environment, passed on; an empty CNI_ARGS stays empty.
+    # Without --arg: CNI_ARGS from the environment, passed on; DEL without any uses the ones cached at ADD.
     run = cnitool("add", "-o", "json", "net1", netns, env={**env.vars, "CNI_ARGS": "IgnoreUnknown=1;X=y"})
     assert run.returncode == 0, run
     assert env.plugin_env("seer", "ADD")["CNI_ARGS"] == "IgnoreUnknown=1;X=y"
+    assert cnitool("del", "-o", "json", "net1", netns, env=env.vars).returncode == 0
+    assert env.plugin_env("seer", "DEL")["CNI_ARGS"] == "IgnoreUnknown=1;X=y"
+    # Nothing cached any more and nothing given: CNI_ARGS is still set, empty.
     assert cnitool("del", "-o", "json", "net1", netns, env=env.vars).returncode == 0
     assert env.plugin_env("seer", "DEL")["CNI_ARGS"] == ""
 
