@@ -13,7 +13,7 @@ import click
 
 from cnitool import __version__
 from cnitool.cli.add import add
-from cnitool.cli.app import App, global_options
+from cnitool.cli.app import ENVIRONMENT_HELP, EXIT_STATUS_HELP, App, global_options
 from cnitool.cli.check import check
 from cnitool.cli.complete import completion
 from cnitool.cli.delete import delete
@@ -28,21 +28,10 @@ from cnitool.cli.show import show
 from cnitool.cli.status import status
 from cnitool.cli.validate import validate
 
-EXIT_STATUS_HELP = (
-    "\b\nExit status:\n"
-    "  0   success\n"
-    "  1   a plugin reported an error (a failing check included)\n"
-    "  2   bad usage or invalid configuration\n"
-    "  3   environment problem: network, plugin or namespace not found, permission, cache\n"
-    "  4   a plugin timed out\n"
-    "  70  internal error (a bug; --debug shows the traceback)\n"
-    "  130 interrupted"
-)
-
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=EXIT_STATUS_HELP,
+    epilog=ENVIRONMENT_HELP + "\n\n" + EXIT_STATUS_HELP,
 )
 @click.version_option(__version__, "-V", "--version", prog_name="cnitool",
                       message="%(prog)s %(version)s (CNI spec 0.1.0 - 1.1.0)")
@@ -89,11 +78,10 @@ def main(argv: list[str] | None = None, app: App | None = None) -> int:
         app.stderr.write("interrupted\n")
         return _exit(int(ExitCode.INTERRUPTED), argv)
     except Exception as err:  # anything else is a bug in cnitool
-        if app.debug:
-            import traceback
+        import traceback
 
-            traceback.print_exc(file=app.stderr)
-        Output(app).internal_error(f"{type(err).__name__}: {err} (this is a bug in cnitool; run with --debug for the traceback)")
+        trace = traceback.format_exc() if app.debug else None
+        Output(app).internal_error(f"{type(err).__name__}: {err} (this is a bug in cnitool; run with --debug for the traceback)", trace)
         return _exit(int(ExitCode.INTERNAL), argv)
     return _exit(status if isinstance(status, int) else 0, argv)
 

@@ -21,6 +21,28 @@ DEFAULT_PLUGIN_DIRS = ("/opt/cni/bin", "/usr/libexec/cni", "/usr/lib/cni")
 DEFAULT_CACHE_DIR = "/var/lib/cni"
 DEFAULT_TIMEOUT = 120.0
 
+# Shown by --help (CLI-01, CLI-05); "\b" keeps click from rewrapping the lines.
+ENVIRONMENT_HELP = (
+    "\b\nEnvironment (an option given on the command line wins):\n"
+    "  NETCONFPATH    config directories, :-separated (--conf-dir)\n"
+    "  CNI_PATH       plugin directories, :-separated (--cni-path)\n"
+    "  CNI_IFNAME     interface name in the namespace (-i)\n"
+    "  CNI_ARGS       KEY=VALUE;... for the plugins (--arg)\n"
+    "  CAP_ARGS       capability arguments as a JSON object (--cap, --port, ...)\n"
+    "  CNI_CACHE_DIR  result cache directory (--cache-dir)\n"
+    "  NO_COLOR, FORCE_COLOR  colour in human output (--color)"
+)
+EXIT_STATUS_HELP = (
+    "\b\nExit status:\n"
+    "  0   success\n"
+    "  1   a plugin reported an error (a failing check included)\n"
+    "  2   bad usage or invalid configuration\n"
+    "  3   environment problem: network, plugin or namespace not found, permission, cache\n"
+    "  4   a plugin timed out\n"
+    "  70  internal error (a bug; --debug shows the traceback)\n"
+    "  130 interrupted"
+)
+
 
 @dataclass
 class App:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cnitool.cli.app import App, global_options
+from cnitool.cli.app import EXIT_STATUS_HELP, App, global_options
 from cnitool.cli.complete import complete_netns, complete_network
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def attachment_command(help_text: str) -> Callable[[Callable[..., Any]], click.C
             ]
         ):
             function = option(function)
-        return click.command(help=help_text)(function)
+        return click.command(help=help_text, epilog=EXIT_STATUS_HELP)(function)
 
     return decorate
 

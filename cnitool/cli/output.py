@@ -88,10 +88,13 @@ class Output:
 
             human.write_error(self._err, error)
 
-    def internal_error(self, message: str) -> None:
+    def internal_error(self, message: str, traceback: str | None = None) -> None:
+        """A bug: one line, with the traceback when --debug asked for it (inside the JSON object with -o json)."""
         if self.app.json_mode:
-            self._machine.write_internal_error(self.app.stderr, message)
+            self._machine.write_internal_error(self.app.stderr, message, traceback)
         else:
+            if traceback:
+                self.app.stderr.write(traceback)
             from cnitool.render import human
 
             human.write_internal_error(self._err, message)

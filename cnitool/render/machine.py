@@ -39,5 +39,8 @@ def write_error(stream: TextIO, error: CniError) -> None:
     write_document_line(stream, error.to_dict())
 
 
-def write_internal_error(stream: TextIO, message: str) -> None:
-    write_document_line(stream, {"level": "error", "kind": "internal", "code": None, "msg": message})
+def write_internal_error(stream: TextIO, message: str, traceback: str | None = None) -> None:
+    document: dict[str, object] = {"level": "error", "kind": "internal", "code": None, "msg": message}
+    if traceback:
+        document["traceback"] = traceback
+    write_document_line(stream, document)
