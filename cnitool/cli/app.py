@@ -102,7 +102,7 @@ class App:
         """``json`` or ``table``: ``auto`` means a table on a terminal, JSON in a pipe (CLI-04)."""
         mode = self.setting("output", "auto")
         if mode == "auto":
-            return "table" if _isatty(self.stdout) else "json"
+            return "table" if isatty(self.stdout) else "json"
         return mode
 
     @property
@@ -124,7 +124,7 @@ def _split_path(value: str | None) -> list[str]:
     return [part for part in (value or "").split(":") if part]
 
 
-def _isatty(stream: TextIO) -> bool:
+def isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

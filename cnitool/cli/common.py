@@ -140,10 +140,16 @@ def make_runner(app: App, timeout: float | None = None) -> SubprocessRunner:
 
 def make_cni(app: App, output: Output) -> Cni:
     from cnitool.core.api import Cni
+    from cnitool.core.runner import PluginRunner
 
+    runner: PluginRunner = make_runner(app)
+    if output.wants_progress:
+        from cnitool.cli.progress import SpinnerRunner
+
+        runner = SpinnerRunner(runner, output.stderr_console)
     return Cni(
         plugin_dirs=tuple(app.plugin_dirs),
-        runner=make_runner(app),
+        runner=runner,
         cache_dir=app.cache_dir,
         stderr_sink=output.plugin_stderr,
     )

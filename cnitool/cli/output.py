@@ -40,6 +40,17 @@ class Output:
 
         return human.console(self.app.stderr, self.app.color)
 
+    @property
+    def wants_progress(self) -> bool:
+        """A spinner only for a person at a terminal, never in a pipe or beside a trace on stderr."""
+        from cnitool.cli.app import isatty
+
+        return not self.app.json_mode and not self.app.trace and isatty(self.app.stderr)
+
+    @property
+    def stderr_console(self) -> Console:
+        return self._err
+
     def result(self, result: Result, summary: str) -> None:
         if self.app.json_mode:
             self._machine.write_result(self.app.stdout, result)
