@@ -747,3 +747,18 @@ def test_req_01_network_without_version_passes_empty_string(env: Env, cnitool) -
     run = cnitool("del", "-o", "json", "net1", "/var/run/netns/nonexistent-cnit", env=env.vars)
     assert run.returncode == 0, run
     assert env.stdin("old", "DEL") == {"cniVersion": "", "name": "net1", "type": "old"}
+
+
+def test_exec_04_plugin_runs_in_the_callers_network_namespace(env: Env, cnitool, netns: str) -> None:
+    """EXEC-04: the plugin runs in cnitool's own network namespace, never inside the container's
+    (it enters CNI_NETNS itself): it records the namespace it runs in."""
+    marker = env.log_dir / "netns-seen"
+    env.plugin("where", extra=f"readlink /proc/self/ns/net > {marker}\n")
+    env.network("net1", [{"type": "where"}])
+    run = cnitool("add", "-o", "json", "net1", netns, env=env.vars)
+    assert run.returncode == 0, run
+    seen = marker.read_text().strip()
+    assert seen == os.readlink("/proc/self/ns/net")  # the tests run where cnitool runs
+    target = os.stat(netns)
+    assert seen != f"net:[{target.st_ino}]"
+    assert cnitool("del", "-o", "json", "net1", netns, env=env.vars).returncode == 0
