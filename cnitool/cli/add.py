@@ -14,7 +14,8 @@ from cnitool.cli.output import Output
 @attachment_command(
     "Attach NETNS to network NETWORK and print the result.\n\n"
     "NETNS is a path (/var/run/netns/x, /proc/PID/ns/net) or a bare name meaning "
-    "/var/run/netns/NAME, which is created (visible to `ip netns`) when it does not exist."
+    "/var/run/netns/NAME, which is created (visible to `ip netns`) when it does not exist.",
+    short_help="Attach a namespace to a network; print the result.",
 )
 @click.option("--no-rollback", is_flag=True, help="On failure, keep what the plugins built (for debugging) instead of DEL-ing it.")
 def add(network: str, netns: str, no_rollback: bool, **options: Any) -> None:

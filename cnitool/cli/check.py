@@ -9,7 +9,8 @@ from cnitool.cli.common import attachment_command, load_network, make_cni, resol
 from cnitool.cli.output import Output
 
 
-@attachment_command("Check that NETNS is still attached to NETWORK as the cached result says.")
+@attachment_command("Check that NETNS is still attached to NETWORK as the cached result says.",
+                    short_help="Check an attachment against the cached result.")
 def check(network: str, netns: str, **options: Any) -> None:
     from cnitool import netns as netns_adapter
 

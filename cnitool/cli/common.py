@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from cnitool.invoke import SubprocessRunner
 
 
-def attachment_command(help_text: str) -> Callable[[Callable[..., Any]], click.Command]:
+def attachment_command(help_text: str, short_help: str) -> Callable[[Callable[..., Any]], click.Command]:
     """The arguments and options every attachment verb takes (CLI-01)."""
 
     def decorate(function: Callable[..., Any]) -> click.Command:
@@ -51,7 +51,7 @@ def attachment_command(help_text: str) -> Callable[[Callable[..., Any]], click.C
             ]
         ):
             function = option(function)
-        return click.command(help=help_text, epilog=EXIT_STATUS_HELP)(function)
+        return click.command(help=help_text, short_help=short_help, epilog=EXIT_STATUS_HELP)(function)
 
     return decorate
 

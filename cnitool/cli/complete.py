@@ -34,6 +34,7 @@ def completion_script(shell: str) -> str:
 
 
 @click.command(
+    short_help="Print the shell completion script (bash, zsh, fish).",
     help="Print the shell completion script for SHELL.\n\n"
     "\b\nbash: eval \"$(cnitool completion bash)\" in ~/.bashrc\n"
     "zsh:  eval \"$(cnitool completion zsh)\" in ~/.zshrc (after compinit)\n"

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 @attachment_command(
     "Detach NETNS from network NETWORK. Succeeds when there is nothing to remove, and when the "
-    "namespace is already gone (DEL is best effort)."
+    "namespace is already gone (DEL is best effort).",
+    short_help="Detach a namespace from a network.",
 )
 @click.option("--remove-netns", is_flag=True, help="Afterwards remove the namespace too (only one under /var/run/netns).")
 def delete(network: str, netns: str, remove_netns: bool, **options: Any) -> None:

@@ -72,6 +72,7 @@ class DeferredSignals:
 
 @click.command(
     "exec",
+    short_help="Run a command in a temporary namespace on a network.",
     help="Run CMD in a new namespace attached to NETWORK, then detach and remove it.\n\n"
     "The namespace (cnitool-exec-<hex>, or --netns NAME) is added to the network, CMD runs inside "
     "it with this terminal's stdin, stdout and stderr, then the attachment is deleted and the "

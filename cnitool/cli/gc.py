@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 @click.command(
+    short_help="Remove stale attachments; plugin GC.",
     help="Remove stale attachments of NETWORK and let its plugins collect garbage.\n\n"
     "An attachment is kept when its namespace still exists or it is named with --keep; every "
     "other cached attachment of NETWORK is DELeted with the config, namespace and arguments cached "

@@ -16,6 +16,7 @@ VERBS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
 
 
 @click.command(
+    short_help="Run one plugin once and show everything.",
     help="Run plugin PLUGIN once with CNI_COMMAND=VERB and show the environment and stdin it got, "
     "what it printed, its exit status and duration. Exits with the plugin's exit status.\n\n"
     "The request config comes from --conf (a file, or - for stdin); VERSION needs none. NETNS is a "

@@ -24,7 +24,7 @@ PLUGIN_CHAIN_SEPARATOR = " → "
 
 @click.command(
     name="list",
-    short_help="List the networks of the config directories, and the files that fail to load.",
+    short_help="List the networks of the config directories.",
     help="List every network found in the configuration directories: name, effective version, "
     "plugin chain, file and the disableCheck/disableGC flags, plus the files that could not be "
     "loaded and why. A network whose name an earlier file already defines is marked shadowed. "

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 @click.group(
     "netns",
+    short_help="Named namespaces, compatible with ip netns.",
     help="Named network namespaces, compatible with `ip netns` (the same /var/run/netns entries); "
     "`list` also shows each namespace's attachments from the cache.",
 )

@@ -41,7 +41,7 @@ def version_probe(app: App, plugin_dirs: Sequence[str]) -> Callable[[str], list[
 
 
 @click.command(
-    short_help="List the plugins of the plugin path and the spec versions they support.",
+    short_help="List plugins and the spec versions they support.",
     help="List every plugin in the plugin path with the CNI spec versions it supports.\n\n"
     "Each directory of CNI_PATH/--cni-path is listed in order; a name found again in a later "
     "directory is marked as shadowed (the first one is what every verb runs). Each executable is "

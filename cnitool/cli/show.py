@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 @click.command(
     "show",
+    short_help="Show cached attachments (--tree: live state).",
     help="Show what the cache knows about the attachments of NETNS to NETWORK (or of every "
     "namespace to NETWORK when NETNS is left out; --all: every cached attachment): container ID, "
     "interface, namespace and whether it still exists, args, capability args and the cached result.\n\n"

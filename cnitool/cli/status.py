@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 @click.command(
+    short_help="Ask each plugin whether it is ready.",
     help="Ask each plugin of NETWORK whether it is ready (spec 1.1.0 STATUS). Exit 1 when one is not. "
     "Below cniVersion 1.1.0 STATUS does not apply and nothing runs. NETNS is accepted for "
     "compatibility with the Go cnitool and ignored."

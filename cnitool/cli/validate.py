@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 @click.command(
+    short_help="Check network configurations without running them.",
     help="Check network configurations without running them.\n\n"
     "Without arguments, every file of the configuration directories. An argument that is an "
     "existing file is checked as a file (with its plugin folder), an existing directory as a "
