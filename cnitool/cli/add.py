@@ -34,7 +34,7 @@ def add(network: str, netns: str, no_rollback: bool, **options: Any) -> None:
     try:
         netns_adapter.check_netns(attachment.netns_path)
         result = cni.add(config, attachment.runtime, rollback=not no_rollback)
-    except CniError:
+    except (CniError, KeyboardInterrupt):
         if created and not no_rollback:
             netns_adapter.remove(netns)  # a failed add leaves nothing behind, the namespace included
         raise

@@ -71,6 +71,12 @@ class Cni:
                 if rollback:
                     self._roll_back(network, runtime, started, result, err)
                 raise
+            except KeyboardInterrupt:
+                # Ctrl-C in the middle of the chain: the runner killed the running plugin; what
+                # the chain built so far is rolled back too (a second Ctrl-C stops the rollback).
+                if rollback:
+                    self._roll_back(network, runtime, started, result, CniError("interrupted"))
+                raise
 
     def _add_result(self, network: NetworkConfig, plugin: PluginConfig, stdout: bytes) -> Result:
         """EXEC-06 and RES-03: a result, in the network's version, or an error naming the plugin."""

@@ -275,6 +275,31 @@ def test_add_02_plugin_not_found_is_not_rolled_back(world: World) -> None:
     assert world.stdin_of("p1", "DEL", "c1")["prevResult"] == R1
 
 
+def test_add_02_interrupted_add_rolls_back_and_removes_the_namespace_it_created(world: World, unique) -> None:
+    """ADD-02, CLI-03: Ctrl-C while the second plugin runs: that plugin is killed, both get DEL in
+    reverse order, no cache entry is written, and the namespace cnitool created is removed; exit 130."""
+    world.plugin("p1", RECORD + answer(R1))
+    world.plugin("hang", RECORD + 'if [ "$CNI_COMMAND" = ADD ]; then touch "$TDIR/hanging"; sleep 60; fi\n')
+    net = world.network(["p1", "hang"])
+    name = unique("cnitint")
+    proc = world.start("add", net, name, "--container-id", "c1")
+    try:
+        assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
+        assert netns.exists(f"/var/run/netns/{name}")  # created by cnitool for the bare name
+        proc.send_signal(2)  # SIGINT, as Ctrl-C sends it
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if os.path.lexists(f"/var/run/netns/{name}"):
+            netns.remove(name)
+    assert proc.returncode == 130, proc.stderr.read() if proc.stderr else proc
+    assert world.log() == ["p1 ADD c1", "hang ADD c1", "hang DEL c1", "p1 DEL c1"]
+    assert world.stdin_of("hang", "DEL", "c1")["prevResult"] == R1
+    assert world.cache_files() == []
+    assert not os.path.lexists(f"/var/run/netns/{name}")
+
+
 def test_add_02_no_rollback_keeps_the_half_built_state(world: World) -> None:
     net = chain_with_failing_third(world)
 
