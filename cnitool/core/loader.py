@@ -20,11 +20,10 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from cnitool.core.errors import ConfigError, NetworkNotFound, VersionError
-from cnitool.core.gojson import dumps_compact
+from cnitool.core.gojson import dumps_go_interface
 from cnitool.core.netconf import NetworkConfig, PluginConfig
 from cnitool.core.version import parse_version
 
@@ -499,7 +498,7 @@ def _build_single(obj: dict[str, Any], data: bytes, source: str) -> tuple[Networ
     # A Go string field: absent or null both read as "".
     cni_version = _checked_version(obj.get("cniVersion") or "", source, "cniVersion")
     go_object = _decode_text(_text(data), source, float_numbers=True)
-    raw = _go_marshal({"cniVersion": cni_version, "name": name, "plugins": [go_object]})
+    raw = dumps_go_interface({"cniVersion": cni_version, "name": name, "plugins": [go_object]})
     warnings = []
     ignored = [key for key in _LIST_ONLY_KEYS if key in obj]
     if ignored:
@@ -534,39 +533,6 @@ def _build(
     if is_list:
         return _build_list(obj, data, source, plugin_dir), []
     return _build_single(obj, data, source)
-
-
-# --- Go's json.Marshal of a decoded interface{} (raw_bytes of a .conf) ------------------------
-
-
-def _go_float(number: float) -> str:
-    """encoding/json's float64 text: shortest round-trip digits, plain notation unless
-    |x| < 1e-6 or |x| >= 1e21, exponent without leading zeros (``1e-7``, ``1e+21``)."""
-    if number == 0:
-        return "-0" if math.copysign(1.0, number) < 0 else "0"
-    exact = Decimal(repr(number)).normalize()
-    if 1e-6 <= abs(number) < 1e21:
-        return format(exact, "f")
-    sign, digits, exponent = exact.as_tuple()
-    mantissa = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
-    power = int(exponent) + len(digits) - 1
-    return f"{'-' if sign else ''}{mantissa}e{'-' if power < 0 else '+'}{abs(power)}"
-
-
-def _go_marshal(value: Any) -> str:
-    """``json.Marshal`` of what Go's decoder builds: maps with sorted keys, float64 numbers.
-
-    Strings, booleans and null go through gojson so escaping matches Go; numbers need their own
-    text because Python writes ``1.0`` where Go writes ``1``.
-    """
-    if isinstance(value, dict):
-        members = (f"{dumps_compact(key)}:{_go_marshal(value[key])}" for key in sorted(value))
-        return "{" + ",".join(members) + "}"
-    if isinstance(value, list):
-        return "[" + ",".join(_go_marshal(item) for item in value) + "]"
-    if isinstance(value, float):
-        return _go_float(value)
-    return dumps_compact(value)
 
 
 # --- Public entry points ----------------------------------------------------------------------
