@@ -47,6 +47,27 @@ def sorted_deep(value: Any) -> Any:
     return value
 
 
+def json_type(value: Any, *, article: bool = False) -> str:
+    """The JSON type of a decoded value as our messages name it: ``null``, ``boolean``, ``number``,
+    ``string``, ``array`` or ``object``; with ``article``, ``a string``, ``an array``, ... (``null``
+    takes none). A tuple counts as an array, like a list."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        name = "boolean"
+    elif isinstance(value, (int, float)):
+        name = "number"
+    elif isinstance(value, str):
+        name = "string"
+    elif isinstance(value, (list, tuple)):
+        name = "array"
+    else:
+        name = "object"
+    if not article:
+        return name
+    return ("an " if name in ("array", "object") else "a ") + name
+
+
 def go_float_text(number: float) -> str:
     """encoding/json's text for a float64: the shortest digits that round-trip, in plain notation
     unless |x| < 1e-6 or |x| >= 1e21, then ``1e-7`` / ``1e+21`` (Go trims ``e-07`` to ``e-7``)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnitool.core.errors import ConfigError, NetworkNotFound, VersionError
-from cnitool.core.gojson import dumps_go_interface
+from cnitool.core.gojson import dumps_go_interface, json_type
 from cnitool.core.netconf import NetworkConfig, PluginConfig
 from cnitool.core.version import parse_version
 
@@ -283,7 +283,7 @@ def _text(data: bytes) -> str:
 def _decode_object(data: bytes, source: str) -> dict[str, Any]:
     value = _decode_text(_text(data), source)
     if not isinstance(value, dict):
-        raise _invalid(source, f"a network configuration must be a JSON object, not {_json_type(value)}")
+        raise _invalid(source, f"a network configuration must be a JSON object, not {json_type(value)}")
     return value
 
 
@@ -298,26 +298,12 @@ def _read(path: str) -> bytes:
 # --- Type checks (LOAD-07, LOAD-08, LOAD-09) --------------------------------------------------
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _key_path(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
 
 
 def _wrong_type(source: str, path: str, expected: str, value: Any) -> _Broken:
-    return _invalid(source, f'"{path}" must be {expected}, not {_json_type(value)}')
+    return _invalid(source, f'"{path}" must be {expected}, not {json_type(value)}')
 
 
 _EXPECTED: dict[type, str] = {str: "a string", bool: "a boolean", dict: "an object", list: "an array"}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from cnitool.core.errors import InvalidResult, VersionError
-from cnitool.core.gojson import dumps_indented
+from cnitool.core.gojson import dumps_indented, json_type
 from cnitool.core.version import KNOWN_VERSIONS, parse_version
 
 
@@ -113,7 +113,7 @@ def parse_result(data: bytes | str | Mapping[str, Any] | None, *, default_versio
     if obj is None:
         return Result(cni_version=_known_version(default_version or "0.1.0"))
     if not isinstance(obj, Mapping):
-        raise InvalidResult(f"result must be a JSON object, not {_json_type(obj)}")
+        raise InvalidResult(f"result must be a JSON object, not {json_type(obj)}")
     version = _get_str(obj, "cniVersion", "cniVersion") or default_version or "0.1.0"
     version = _known_version(version)
     if version in _LAYOUT_020:
@@ -266,22 +266,8 @@ def _lookup(obj: Mapping[str, Any], name: str) -> Any:
     return obj[matches[-1]] if matches else None
 
 
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return "object"
-
-
 def _wrong_type(path: _Path, wanted: str, value: Any) -> InvalidResult:
-    return InvalidResult(f"result field {path} must be {wanted}, not {_json_type(value)}")
+    return InvalidResult(f"result field {path} must be {wanted}, not {json_type(value)}")
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

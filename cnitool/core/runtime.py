@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnitool.core.errors import UsageError
+from cnitool.core.gojson import json_type
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def parse_cap_args(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as err:
         raise UsageError(f"CAP_ARGS is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", code=4) from None
     if not isinstance(value, dict):
-        raise UsageError(f"CAP_ARGS must be a JSON object mapping capability names to values, not {_json_type(value)}", code=4)
+        raise UsageError(f"CAP_ARGS must be a JSON object mapping capability names to values, not {json_type(value, article=True)}", code=4)
     return value
 
 
@@ -129,15 +130,3 @@ def parse_cap_option(text: str) -> tuple[str, Any]:
         raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err})', code=4) from None
     except json.JSONDecodeError as err:
         raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err.msg})', code=4) from None
-
-
-def _json_type(value: object) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if value is None:
-        return "null"
-    return "a number"
