@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -66,6 +67,27 @@ def json_type(value: Any, *, article: bool = False) -> str:
     if not article:
         return name
     return ("an " if name in ("array", "object") else "a ") + name
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(value: Any) -> Any:
+    """What Go's decoder makes of a lone UTF-16 surrogate escape (``"\\ud800"``): U+FFFD.
+
+    Python's json keeps it as a surrogate code point, which cannot then be written as UTF-8 (to
+    the terminal, a cache file or a plugin's stdin). A byte that is not UTF-8, which ``os.environ``
+    keeps as U+DC80..U+DCFF, becomes U+FFFD too, as Go's decoder replaces invalid UTF-8. Strings
+    inside lists and objects, keys included, are replaced as well; other values are returned as
+    they are.
+    """
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [replace_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {replace_lone_surrogates(key): replace_lone_surrogates(item) for key, item in value.items()}
+    return value
 
 
 def go_float_text(number: float) -> str:

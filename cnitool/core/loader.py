@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnitool.core.errors import ConfigError, NetworkNotFound, VersionError
-from cnitool.core.gojson import dumps_go_interface, json_type
+from cnitool.core.gojson import dumps_go_interface, json_type, replace_lone_surrogates
 from cnitool.core.netconf import NetworkConfig, PluginConfig
 from cnitool.core.version import parse_version
 
@@ -237,19 +237,8 @@ def _syntax_problem(err: json.JSONDecodeError, source: str) -> LoadProblem:
 
 
 # Python's json keeps a lone UTF-16 surrogate escape as a surrogate code point, which then cannot
-# be written as UTF-8; Go's decoder turns it into U+FFFD.
+# be written as UTF-8; Go's decoder turns it into U+FFFD. Only text with such an escape can hold one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _replace_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_replace_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_replace_surrogates(key): _replace_surrogates(item) for key, item in value.items()}
-    return value
 
 
 def _decode_text(text: str, source: str, *, float_numbers: bool = False) -> Any:
@@ -271,7 +260,7 @@ def _decode_text(text: str, source: str, *, float_numbers: bool = False) -> Any:
         problem = _syntax_problem(located, source)
         raise _Broken(LoadProblem(source, err.message, problem.line, problem.column, problem.source_line)) from None
     if _SURROGATE_ESCAPE.search(text):
-        value = _replace_surrogates(value)
+        value = replace_lone_surrogates(value)
     return value
 
 

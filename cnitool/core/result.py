@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from cnitool.core.errors import InvalidResult, VersionError
-from cnitool.core.gojson import dumps_indented, json_type
+from cnitool.core.gojson import dumps_indented, json_type, replace_lone_surrogates
 from cnitool.core.version import KNOWN_VERSIONS, parse_version
 
 
@@ -270,16 +269,13 @@ def _wrong_type(path: _Path, wanted: str, value: Any) -> InvalidResult:
     return InvalidResult(f"result field {path} must be {wanted}, not {json_type(value)}")
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _as_str(value: Any, path: _Path) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
         raise _wrong_type(path, "a string", value)
     # Go decodes an unpaired \ud800 escape to U+FFFD; Python keeps it and could not print it.
-    return _LONE_SURROGATE.sub("\ufffd", value)
+    return replace_lone_surrogates(value)
 
 
 def _get_str(obj: Mapping[str, Any], name: str, path: _Path) -> str:

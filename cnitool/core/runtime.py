@@ -9,13 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cnitool.core.errors import UsageError
-from cnitool.core.gojson import json_type
+from cnitool.core.gojson import json_type, replace_lone_surrogates
 
 
 @dataclass(frozen=True)
@@ -84,26 +83,11 @@ def _checked_int(token: str) -> int:
     return int(token)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _replace_surrogates(value: Any) -> Any:
-    """Go's decoder turns a lone surrogate escape (and invalid UTF-8) into U+FFFD; Python keeps a
-    lone surrogate, which then cannot be encoded into the plugin's stdin."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [_replace_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {_replace_surrogates(key): _replace_surrogates(item) for key, item in value.items()}
-    return value
-
-
 def _loads(text: str) -> Any:
     """Strict JSON, decoded as Go decodes CAP_ARGS: a NaN or a lone surrogate would otherwise reach
     a plugin's stdin as invalid JSON (or fail to encode at all)."""
     value = json.loads(text, parse_constant=_reject_constant, parse_float=_checked_float, parse_int=_checked_int)
-    return _replace_surrogates(value)
+    return replace_lone_surrogates(value)
 
 
 def parse_cap_args(text: str) -> dict[str, Any]:
