@@ -18,28 +18,39 @@ _NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 _MAX_IFNAME_BYTES = 15
 
 
+def _check_name(value: str, *, missing: str, invalid: str, noun: str, code: int) -> None:
+    """``value`` is non-empty and matches _NAME_PATTERN; the messages are libcni's (``invalid`` is
+    followed by the quoted value) and the hint names the thing as ``noun``."""
+    if value == "":
+        raise UsageError(missing, code=code)
+    if not _NAME_PATTERN.fullmatch(value):
+        raise UsageError(
+            f'{invalid} "{value}"',
+            code=code,
+            hint=f"{noun} starts with a letter or digit and contains only letters, digits, '_', '.' and '-'",
+        )
+
+
 def validate_container_id(container_id: str) -> None:
     """VAL-01."""
-    if container_id == "":
-        raise UsageError("missing containerID", code=4)
-    if not _NAME_PATTERN.fullmatch(container_id):
-        raise UsageError(
-            f'invalid characters in containerID "{container_id}"',
-            code=4,
-            hint="a container ID starts with a letter or digit and contains only letters, digits, '_', '.' and '-'",
-        )
+    _check_name(
+        container_id,
+        missing="missing containerID",
+        invalid="invalid characters in containerID",
+        noun="a container ID",
+        code=4,
+    )
 
 
 def validate_network_name(name: str) -> None:
     """VAL-02."""
-    if name == "":
-        raise UsageError("missing network name", code=7)
-    if not _NAME_PATTERN.fullmatch(name):
-        raise UsageError(
-            f'invalid characters found in network name "{name}"',
-            code=7,
-            hint="a network name starts with a letter or digit and contains only letters, digits, '_', '.' and '-'",
-        )
+    _check_name(
+        name,
+        missing="missing network name",
+        invalid="invalid characters found in network name",
+        noun="a network name",
+        code=7,
+    )
 
 
 def validate_interface_name(ifname: str) -> None:
