@@ -23,34 +23,47 @@ if TYPE_CHECKING:
     from cnitool.invoke import SubprocessRunner
 
 
+conf_file_option = click.option(
+    "--conf-file", metavar="PATH", help="Use this config file (or - for stdin) instead of searching the config directories."
+)
+
+
+# The runtime options of every verb that adds, checks or deletes an attachment (CLI-01, REQ-07).
+ATTACHMENT_OPTIONS = [
+    click.option("-i", "--ifname", metavar="NAME",
+                 help="Interface name inside the namespace [env var: CNI_IFNAME; default: eth0]."),
+    click.option("--container-id", metavar="ID",
+                 help="Container ID [default: cnitool- + SHA-512 of the netns path, as the Go cnitool]."),
+    click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
+                 help="A CNI_ARGS pair (repeatable); given at all, replaces CNI_ARGS [env var: CNI_ARGS]."),
+    click.option("--cap", "caps", multiple=True, metavar="NAME=JSON",
+                 help="A capability argument (repeatable); overrides that name in CAP_ARGS [env var: CAP_ARGS]."),
+    click.option("--port", "ports", multiple=True, metavar="HOST:CONTAINER[/PROTO][@HOSTIP]",
+                 help="Shortcut for the portMappings capability (repeatable)."),
+    click.option("--ip", "ips", multiple=True, metavar="ADDR[/PREFIX]", help="Shortcut for the ips capability (repeatable)."),
+    click.option("--mac", metavar="MAC", help="Shortcut for the mac capability."),
+    click.option("--bandwidth", "bandwidth_spec", metavar="KEY=N[,KEY=N]",
+                 help="Shortcut for the bandwidth capability: ingressRate, ingressBurst, egressRate, egressBurst."),
+    click.option("--dns", "dns_servers", multiple=True, metavar="SERVER", help="Shortcut for the dns capability's servers (repeatable)."),
+    conf_file_option,
+    global_options,
+]
+
+
+def attachment_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Attach ATTACHMENT_OPTIONS; the command receives them as ``**options`` for resolve_attachment."""
+    for option in reversed(ATTACHMENT_OPTIONS):
+        function = option(function)
+    return function
+
+
 def attachment_command(help_text: str, short_help: str) -> Callable[[Callable[..., Any]], click.Command]:
-    """The arguments and options every attachment verb takes (CLI-01)."""
+    """An attachment verb: ``NETWORK NETNS`` and the attachment options (CLI-01)."""
 
     def decorate(function: Callable[..., Any]) -> click.Command:
-        for option in reversed(
-            [
-                click.argument("network", shell_complete=complete_network),
-                click.argument("netns", shell_complete=complete_netns),
-                click.option("-i", "--ifname", metavar="NAME",
-                             help="Interface name inside the namespace [env var: CNI_IFNAME; default: eth0]."),
-                click.option("--container-id", metavar="ID",
-                             help="Container ID [default: cnitool- + SHA-512 of the netns path, as the Go cnitool]."),
-                click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
-                             help="A CNI_ARGS pair (repeatable); given at all, replaces CNI_ARGS [env var: CNI_ARGS]."),
-                click.option("--cap", "caps", multiple=True, metavar="NAME=JSON",
-                             help="A capability argument (repeatable); overrides that name in CAP_ARGS [env var: CAP_ARGS]."),
-                click.option("--port", "ports", multiple=True, metavar="HOST:CONTAINER[/PROTO][@HOSTIP]",
-                             help="Shortcut for the portMappings capability (repeatable)."),
-                click.option("--ip", "ips", multiple=True, metavar="ADDR[/PREFIX]", help="Shortcut for the ips capability (repeatable)."),
-                click.option("--mac", metavar="MAC", help="Shortcut for the mac capability."),
-                click.option("--bandwidth", "bandwidth_spec", metavar="KEY=N[,KEY=N]",
-                             help="Shortcut for the bandwidth capability: ingressRate, ingressBurst, egressRate, egressBurst."),
-                click.option("--dns", "dns_servers", multiple=True, metavar="SERVER", help="Shortcut for the dns capability's servers (repeatable)."),
-                conf_file_option,
-                global_options,
-            ]
-        ):
-            function = option(function)
+        function = attachment_options(function)
+        function = click.argument("netns", shell_complete=complete_netns)(function)
+        function = click.argument("network", shell_complete=complete_network)(function)
         return click.command(help=help_text, short_help=short_help, epilog=EXIT_STATUS_HELP)(function)
 
     return decorate
@@ -101,9 +114,6 @@ def resolve_attachment(app: App, netns: str, options: dict[str, Any]) -> Attachm
     return Attachment(netns_path=path, netns_arg=netns, runtime=runtime)
 
 
-conf_file_option = click.option(
-    "--conf-file", metavar="PATH", help="Use this config file (or - for stdin) instead of searching the config directories."
-)
 
 
 def load_network(app: App, output: Output, name: str, conf_file: str | None = None) -> NetworkConfig:

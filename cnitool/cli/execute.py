@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cnitool.cli.app import App, get_app, global_options
-from cnitool.cli.common import conf_file_option, load_network, make_cni, resolve_attachment
+from cnitool.cli.app import App, get_app
+from cnitool.cli.common import attachment_options, load_network, make_cni, resolve_attachment
 from cnitool.cli.complete import complete_netns, complete_network
 from cnitool.cli.output import Output
 
@@ -85,25 +85,8 @@ class DeferredSignals:
 @click.option("--netns", "netns_name", metavar="NAME", shell_complete=complete_netns,
               help="Use this namespace: an existing one is used and kept; a new name is created and removed.")
 @click.option("--keep", is_flag=True, help="Leave the attachment and the namespace for debugging, and say how to remove them.")
-@click.option("-i", "--ifname", metavar="NAME",
-              help="Interface name inside the namespace [env var: CNI_IFNAME; default: eth0].")
-@click.option("--container-id", metavar="ID",
-              help="Container ID [default: cnitool- + SHA-512 of the netns path, as the Go cnitool].")
-@click.option("--arg", "args", multiple=True, metavar="KEY=VALUE",
-              help="A CNI_ARGS pair (repeatable); given at all, replaces CNI_ARGS [env var: CNI_ARGS].")
-@click.option("--cap", "caps", multiple=True, metavar="NAME=JSON",
-              help="A capability argument (repeatable); overrides that name in CAP_ARGS [env var: CAP_ARGS].")
-@click.option("--port", "ports", multiple=True, metavar="HOST:CONTAINER[/PROTO][@HOSTIP]",
-              help="Shortcut for the portMappings capability (repeatable).")
-@click.option("--ip", "ips", multiple=True, metavar="ADDR[/PREFIX]", help="Shortcut for the ips capability (repeatable).")
-@click.option("--mac", metavar="MAC", help="Shortcut for the mac capability.")
-@click.option("--bandwidth", "bandwidth_spec", metavar="KEY=N[,KEY=N]",
-              help="Shortcut for the bandwidth capability: ingressRate, ingressBurst, egressRate, egressBurst.")
-@click.option("--dns", "dns_servers", multiple=True, metavar="SERVER", help="Shortcut for the dns capability's servers (repeatable).")
-@conf_file_option
-@global_options
-def exec_command(network: str, command: tuple[str, ...], netns_name: str | None, keep: bool, conf_file: str | None,
-                 **options: Any) -> int:
+@attachment_options
+def exec_command(network: str, command: tuple[str, ...], netns_name: str | None, keep: bool, **options: Any) -> int:
     import secrets
 
     from cnitool import netns as netns_adapter
@@ -115,7 +98,7 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
     attachment = resolve_attachment(app, name, options)  # the same options as add (CLI-01, REQ-07)
     path = attachment.netns_path
     runtime = attachment.runtime
-    config = load_network(app, output, network, conf_file)
+    config = load_network(app, output, network, options["conf_file"])
     cni = make_cni(app, output)
     existing = netns_adapter.exists(path)
     if existing:
