@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cnitool.core.cache import CacheEntry, ResultCache
-from cnitool.core.errors import CacheError, CniError, ConfigError, NotAdded, PluginFailed, PluginNotFound, VersionError
+from cnitool.core.errors import AlreadyAttached, CacheError, CniError, ConfigError, NotAdded, PluginFailed, PluginNotFound, VersionError
 from cnitool.core.loader import load_network_bytes
 from cnitool.core.lock import Locks
 from cnitool.core.names import validate_attachment, validate_plugin_type
@@ -54,6 +54,7 @@ class Cni:
         """
         validate_inputs(network, runtime)
         with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
+            self._refuse_second_add(network, runtime)
             started: list[PluginConfig] = []
             result: Result | None = None
             try:
@@ -77,6 +78,20 @@ class Cni:
                 if rollback:
                     self._roll_back(network, runtime, started, result, CniError("interrupted"))
                 raise
+
+    def _refuse_second_add(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
+        """SPEC.md "Attachment lifecycle": no second ADD of an attachment without a DEL between.
+
+        Running it anyway would fail in the plugins (the interface exists) and our rollback DEL
+        would then tear down the attachment that was working, so refuse before anything runs.
+        """
+        if not self.cache.has_entry(network.name, runtime.container_id, runtime.ifname):
+            return
+        raise AlreadyAttached(
+            f'{runtime.ifname} in {runtime.netns} is already attached to network "{network.name}" '
+            f"(container {runtime.container_id})",
+            hint="delete it first (cnitool del), or attach another interface with -i",
+        )
 
     def _add_result(self, network: NetworkConfig, plugin: PluginConfig, stdout: bytes) -> Result:
         """EXEC-06 and RES-03: a result, in the network's version, or an error naming the plugin."""

@@ -89,6 +89,10 @@ class ResultCache:
             _unlink_quietly(temp_path)
             raise CacheError(f"failed to write cache entry {target}: {err.strerror}") from None
 
+    def has_entry(self, network: str, container_id: str, ifname: str) -> bool:
+        """Whether an entry file exists, readable or not (a damaged entry still records an ADD)."""
+        return os.path.isfile(self.path(network, container_id, ifname))
+
     def read(self, network: str, container_id: str, ifname: str) -> CacheEntry | None:
         """The entry, or None when there is none; CacheError when it exists but cannot be read."""
         path = self.path(network, container_id, ifname)

@@ -138,6 +138,13 @@ class CacheError(CniError):
     exit_code = ExitCode.ENVIRONMENT
 
 
+class AlreadyAttached(CniError):
+    """ADD of an attachment that is already cached: the spec forbids a second ADD without DEL."""
+
+    kind = "already-attached"
+    exit_code = ExitCode.INVALID
+
+
 class NotAdded(CniError):
     """CHECK of an attachment that has no cached result: it was never added (CHECK-01 OURS)."""
 

@@ -555,3 +555,26 @@ def test_check_01_version_0_3_1_bridge_with_cni_ifname(lab) -> None:
     assert k.link("net1", netns=ns) is None
     assert not net.reservation(ip["address"]).exists()
     assert not entry.exists()
+
+
+@pytest.mark.privileged
+def test_add_02_second_add_of_an_attachment_is_refused_and_the_first_keeps_working(lab) -> None:
+    """SPEC "Attachment lifecycle" (no second ADD without DEL), ADD-02: a second ``add`` of the same
+    attachment, under the same path or another path of the same namespace, is refused (exit 2)
+    before any plugin runs, so the rollback never tears down the working interface."""
+    net, _bridge, _subnet = lab.bridge_network()
+    ns = lab.netns()
+    path = k.netns_path(ns)
+    first = lab.add(net, path)
+    assert first.returncode == 0, first
+    address, _ = only_ip(json.loads(first.stdout))
+
+    again = lab.cnitool("add", "-o", "json", net.name, path)
+    assert again.returncode == 2, again
+    assert json.loads(again.stderr.splitlines()[-1])["kind"] == "already-attached"
+    other_path = lab.cnitool("add", "-o", "json", net.name, f"/run/netns/{ns}")  # another container ID
+    assert other_path.returncode == 2, other_path
+    assert "already attached" in json.loads(other_path.stderr.splitlines()[-1])["msg"]
+
+    assert k.ipv4_addresses("eth0", netns=ns) == [address]
+    assert lab.cnitool("check", net.name, path).returncode == 0

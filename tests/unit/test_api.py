@@ -15,6 +15,7 @@ import pytest
 from cnitool.core.api import Cni
 from cnitool.core.cache import CacheEntry, ResultCache
 from cnitool.core.errors import (
+    AlreadyAttached,
     CacheError,
     ConfigError,
     ExitCode,
@@ -87,6 +88,28 @@ def test_add_01_chain_order_and_prev_result(cni: Cni, runner: FakeRunner, cache_
     for call in runner.calls:
         assert call.env["CNI_CONTAINERID"] == "c1"
         assert call.env["CNI_ARGS"] == "K=V"
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_add_02_second_add_of_a_cached_attachment_is_refused_before_any_plugin(
+    cni: Cni, runner: FakeRunner, cache_dir: Path, damaged: bool
+) -> None:
+    """SPEC "Attachment lifecycle": no second ADD without a DEL; refused before any plugin runs, so
+    the ADD-02 rollback can never DEL the working attachment. A damaged entry still records an ADD."""
+    network = three_plugins()
+    cni.add(network, RUNTIME)
+    if damaged:
+        cache_file(cache_dir).write_text("{trunc")
+    before = cache_file(cache_dir).read_bytes()
+    runner.calls.clear()
+
+    with pytest.raises(AlreadyAttached) as caught:
+        cni.add(network, RUNTIME)
+
+    assert caught.value.exit_code == ExitCode.INVALID
+    assert "already attached" in caught.value.msg
+    assert runner.calls == []
+    assert cache_file(cache_dir).read_bytes() == before
 
 
 def test_add_01_cache_written_after_success_with_final_result(cni: Cni, runner: FakeRunner, cache_dir: Path) -> None:
