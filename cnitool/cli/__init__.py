@@ -69,14 +69,12 @@ def main(argv: list[str] | None = None, app: App | None = None) -> int:
     except CniError as err:
         Output(app).error(err)
         return _exit(int(err.exit_code), argv)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+        Output(app).interrupted()
         return _exit(int(ExitCode.INTERRUPTED), argv)
     except click.ClickException as err:
-        err.show(file=app.stderr)
+        Output(app).usage_error(err)
         return _exit(err.exit_code, argv)
-    except KeyboardInterrupt:
-        app.stderr.write("interrupted\n")
-        return _exit(int(ExitCode.INTERRUPTED), argv)
     except Exception as err:  # anything else is a bug in cnitool
         import traceback
 

@@ -107,7 +107,18 @@ class App:
 
     @property
     def json_mode(self) -> bool:
+        """Whether stdout carries JSON."""
         return self.output == "json"
+
+    @property
+    def diagnostics_json(self) -> bool:
+        """Whether stderr carries JSON lines (CLI-05): with ``-o json``; with ``auto`` when stderr is
+        not a terminal, so that a person who pipes only stdout (``cnitool add ... | jq``) still
+        reads errors as panels."""
+        mode = self.setting("output", "auto")
+        if mode == "auto":
+            return not isatty(self.stderr)
+        return mode == "json"
 
     @property
     def color(self) -> bool | None:
@@ -115,7 +126,7 @@ class App:
         choice = self.setting("color", "auto")
         if choice == "always":
             return True
-        if choice == "never" or "NO_COLOR" in self.environ:
+        if choice == "never" or self.environ.get("NO_COLOR"):  # no-color.org: set and not empty
             return False
         return None
 

@@ -138,7 +138,7 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
 def _summary(app: App, output: Output, config: NetworkConfig, runtime: RuntimeConf, result: Result,
              name: str, command: tuple[str, ...]) -> None:
     """One line on stderr on a terminal (stdout is CMD's); nothing in JSON mode."""
-    if app.json_mode:
+    if app.diagnostics_json:
         return
     from cnitool.render import human
 
@@ -206,7 +206,7 @@ def _del_command(app: App, config: NetworkConfig, runtime: RuntimeConf, path: st
 
 def _info(app: App, output: Output, message: str) -> None:
     """A note on stderr: a JSON line in JSON mode (CLI-05), a plain line otherwise."""
-    if app.json_mode:
+    if app.diagnostics_json:
         from cnitool.render import machine
 
         machine.write_document_line(app.stderr, {"level": "info", "msg": message})

@@ -9,6 +9,8 @@ from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import click
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -45,7 +47,7 @@ class Output:
         """A spinner only for a person at a terminal, never in a pipe or beside a trace on stderr."""
         from cnitool.cli.app import isatty
 
-        return not self.app.json_mode and not self.app.trace and isatty(self.app.stderr)
+        return not self.app.diagnostics_json and not self.app.trace and isatty(self.app.stderr)
 
     @property
     def stderr_console(self) -> Console:
@@ -74,7 +76,7 @@ class Output:
             human.write_line(self._out, message)
 
     def warning(self, message: str) -> None:
-        if self.app.json_mode:
+        if self.app.diagnostics_json:
             self._machine.write_warning(self.app.stderr, message)
         else:
             from cnitool.render import human
@@ -84,24 +86,42 @@ class Output:
     def plugin_stderr(self, plugin: str, data: bytes) -> None:
         """EXEC-08: a successful plugin's stderr is passed on, labelled with the plugin."""
         text = data.decode(errors="replace").rstrip("\n")
-        if self.app.json_mode:
+        if self.app.diagnostics_json:
             self._machine.write_document_line(self.app.stderr, {"level": "info", "plugin": plugin, "stderr": text})
         else:
+            from cnitool.render.human import printable
+
             for line in text.splitlines():
-                self.app.stderr.write(f"[{plugin}] {line}\n")
+                self.app.stderr.write(f"[{plugin}] {printable(line)}\n")
             self.app.stderr.flush()
 
     def error(self, error: CniError) -> None:
-        if self.app.json_mode:
+        if self.app.diagnostics_json:
             self._machine.write_error(self.app.stderr, error)
         else:
             from cnitool.render import human
 
             human.write_error(self._err, error)
 
+    def usage_error(self, error: click.ClickException) -> None:
+        """click's usage errors: its own text for people, one JSON object with -o json (CLI-05)."""
+        if self.app.diagnostics_json:
+            self._machine.write_document_line(
+                self.app.stderr, {"level": "error", "kind": "usage", "code": None, "msg": error.format_message()})
+        else:
+            error.show(file=self.app.stderr)
+
+    def interrupted(self) -> None:
+        if self.app.diagnostics_json:
+            self._machine.write_document_line(self.app.stderr, {"level": "error", "kind": "interrupted", "code": None,
+                                                                "msg": "interrupted"})
+        else:
+            self.app.stderr.write("interrupted\n")
+            self.app.stderr.flush()
+
     def internal_error(self, message: str, traceback: str | None = None) -> None:
         """A bug: one line, with the traceback when --debug asked for it (inside the JSON object with -o json)."""
-        if self.app.json_mode:
+        if self.app.diagnostics_json:
             self._machine.write_internal_error(self.app.stderr, message, traceback)
         else:
             if traceback:

@@ -11,6 +11,7 @@ import json
 import time
 from typing import Any, TextIO
 
+from cnitool.core.errors import UsageError
 from cnitool.core.runner import PluginInvocation, PluginOutput
 
 
@@ -55,12 +56,21 @@ def format_call(record: dict[str, Any]) -> str:
 
 
 class Tracer:
-    """The runner's observer for ``--trace`` / ``--trace-file``."""
+    """The runner's observer for ``--trace`` / ``--trace-file``.
+
+    The trace file is opened here, before any plugin runs: a path that cannot be written is a
+    usage error up front, never a failure half-way through a chain (which could not roll back).
+    """
 
     def __init__(self, stderr: TextIO | None, json_lines: bool, trace_file: str | None) -> None:
         self.stderr = stderr
         self.json_lines = json_lines
-        self.trace_file = trace_file
+        self.trace_handle: TextIO | None = None
+        if trace_file is not None:
+            try:
+                self.trace_handle = open(trace_file, "a", encoding="utf-8")  # closed at exit
+            except OSError as err:
+                raise UsageError(f"cannot write --trace-file {trace_file}: {err.strerror}") from None
 
     def __call__(self, invocation: PluginInvocation, output: PluginOutput | None, path: str) -> None:
         record = call_record(invocation, output, path)
@@ -70,6 +80,6 @@ class Tracer:
             else:
                 self.stderr.write(format_call(record))
             self.stderr.flush()
-        if self.trace_file is not None:
-            with open(self.trace_file, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"time": time.time(), **record}, ensure_ascii=False) + "\n")
+        if self.trace_handle is not None:
+            self.trace_handle.write(json.dumps({"time": time.time(), **record}, ensure_ascii=False) + "\n")
+            self.trace_handle.flush()

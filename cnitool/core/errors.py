@@ -93,6 +93,7 @@ class CniError(Exception):
             "plugin": self.plugin,
             "command": self.command,
             "stderr": self.stderr,
+            "hint": self.hint,
             "rollback_errors": [str(err) for err in self.rollback_errors],
         }
 

@@ -58,7 +58,7 @@ class PluginCaller:
         if output.exit_status != 0:
             raise plugin_failure(plugin, command, output)
         if output.stderr and self.stderr_sink is not None:
-            self.stderr_sink(describe_plugin(plugin), output.stderr)
+            self.stderr_sink(plugin.type, output.stderr)
         return output.stdout
 
     def environment(self, command: str, runtime: RuntimeConf | None) -> dict[str, str]:

@@ -6,6 +6,7 @@ Every console that prints data uses ``markup=False, highlight=False``: plugin te
 
 from __future__ import annotations
 
+import re
 from typing import TextIO
 
 from rich import box
@@ -19,6 +20,15 @@ from cnitool.core.pluginexec import VERB_WORDS
 from cnitool.core.result import Result
 
 STDERR_TAIL_LINES = 20
+
+# C0 and C1 control characters but tab and newline: a plugin's text must not drive the terminal
+# (clear the screen, set the title, hide what follows).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text from a plugin made safe for a terminal: control characters shown as ``\\xNN``."""
+    return _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def console(stream: TextIO, color: bool | None) -> Console:
@@ -45,12 +55,13 @@ def write_result(out: Console, result: Result, summary: str) -> None:
         table = _table("Interfaces", "#", "Name", "MAC", *(["MTU"] if show_mtu else []), "Sandbox")
         for index, interface in enumerate(result.interfaces):
             mtu = ["" if interface.mtu is None else str(interface.mtu)] if show_mtu else []
-            table.add_row(str(index), interface.name, interface.mac, *mtu, interface.sandbox or "(host)")
+            table.add_row(str(index), printable(interface.name), printable(interface.mac), *mtu,
+                          printable(interface.sandbox) or "(host)")
         out.print(table)
     if result.ips:
         table = _table("IP addresses", "Address", "Gateway", "Interface")
         for ip in result.ips:
-            table.add_row(ip.address, ip.gateway or "", _interface_name(result, ip.interface))
+            table.add_row(ip.address, ip.gateway or "", printable(_interface_name(result, ip.interface)))
         out.print(table)
     if result.routes:
         extras = [_route_extras(route) for route in result.routes]
@@ -69,7 +80,7 @@ def write_result(out: Console, result: Result, summary: str) -> None:
             ("options", ", ".join(dns.options)),
         ):
             if value:
-                table.add_row(label, value)
+                table.add_row(label, printable(value))
         out.print(table)
 
 
@@ -88,25 +99,25 @@ def write_error(err: Console, error: CniError) -> None:
     rows.add_column(style="bold", no_wrap=True)
     rows.add_column(overflow="fold")
     if error.plugin:
-        rows.add_row("Plugin", error.plugin)
+        rows.add_row("Plugin", printable(error.plugin))
     if error.command:
         rows.add_row("Verb", error.command)
     if error.code is not None:
         meaning = describe_code(error.code)
         rows.add_row("CNI code", f"{error.code} ({meaning})" if meaning else str(error.code))
-    rows.add_row("Message", error.msg)
+    rows.add_row("Message", printable(error.msg))
     if error.details:
-        rows.add_row("Details", error.details)
+        rows.add_row("Details", printable(error.details))
     parts: list[object] = [rows]
     stderr = error.stderr.strip()
     if stderr:
         tail = stderr.splitlines()[-STDERR_TAIL_LINES:]
         parts.append(Text("\nPlugin stderr:", style="bold"))
-        parts.append(Text("\n".join(tail), style="dim"))
+        parts.append(Text(printable("\n".join(tail)), style="dim"))
     for rollback_error in error.rollback_errors:
-        parts.append(Text(f"\nRollback also failed: {rollback_error}", style="yellow"))
+        parts.append(Text(f"\nRollback also failed: {printable(str(rollback_error))}", style="yellow"))
     if error.hint:
-        parts.append(Text(f"\nHint: {error.hint}", style="cyan"))
+        parts.append(Text(f"\nHint: {printable(error.hint)}", style="cyan"))
     err.print(Panel(Group(*parts), title=_title(error), title_align="left", border_style="red", box=box.ROUNDED))
 
 

@@ -147,11 +147,11 @@ def test_exec_07_stdout_not_a_json_error(runner: FakeRunner, stdout: bytes, quot
 
 
 def test_exec_08_stderr_sink_on_success(runner: FakeRunner) -> None:
-    """EXEC-08: a successful plugin's stderr goes to the sink, with the plugin's description."""
+    """EXEC-08: a successful plugin's stderr goes to the sink, with the plugin's type (as errors name it)."""
     sink: list[tuple[str, bytes]] = []
     runner.script("bridge", "ADD", ok(b"{}", stderr=b"warning: x\n"))
     caller(runner, sink).call(NAMED, "ADD", b"{}", RUNTIME)
-    assert sink == [('type="bridge" name="mybridge"', b"warning: x\n")]
+    assert sink == [("bridge", b"warning: x\n")]
 
 
 def test_exec_08_no_sink_call_without_stderr_or_on_failure(runner: FakeRunner) -> None:
