@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from cnitool.cli.app import get_app
-from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment
+from cnitool.cli.common import (
+    attachment_command,
+    load_network_or_cached,
+    make_cni,
+    resolve_attachment,
+    with_cached_arguments,
+)
 from cnitool.cli.output import Output
 
 
@@ -17,9 +23,10 @@ def check(network: str, netns: str, **options: Any) -> None:
     app = get_app()
     output = Output(app)
     attachment = resolve_attachment(app, netns, options)
-    config = load_network(app, output, network, options["conf_file"])
+    cni = make_cni(app, output)
+    config = load_network_or_cached(app, output, cni, network, attachment.runtime, options["conf_file"])
     netns_adapter.check_netns(attachment.netns_path)  # CLI-03: before any plugin runs
-    make_cni(app, output).check(config, attachment.runtime)
+    cni.check(config, with_cached_arguments(cni, config.name, attachment.runtime))
     if config.disable_check:
         output.done(f"Network {config.name} has disableCheck set: nothing was checked")
     else:

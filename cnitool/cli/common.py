@@ -144,7 +144,7 @@ def make_runner(app: App, timeout: float | None = None) -> SubprocessRunner:
 
     tracer = None
     if app.trace or app.trace_file:
-        tracer = Tracer(app.stderr if app.trace else None, app.json_mode, app.trace_file)
+        tracer = Tracer(app.stderr if app.trace else None, app.diagnostics_json, app.trace_file)
     return SubprocessRunner(timeout=timeout or app.timeout, base_env=app.environ, observer=tracer)
 
 
@@ -163,3 +163,38 @@ def make_cni(app: App, output: Output) -> Cni:
         cache_dir=app.cache_dir,
         stderr_sink=output.plugin_stderr,
     )
+
+
+def load_network_or_cached(app: App, output: Output, cni: Cni, name: str, runtime: RuntimeConf,
+                           conf_file: str | None) -> NetworkConfig:
+    """The network for DEL and CHECK: from the config directories, else the config cached with the
+    attachment (DEL-01 OURS: its file was removed, or it was added with --conf-file)."""
+    from cnitool.core.errors import NetworkNotFound
+
+    try:
+        return load_network(app, output, name, conf_file)
+    except NetworkNotFound:
+        cached = cni.cached_network(name, runtime)
+        if cached is None:
+            raise
+        output.warning(f'network "{name}" is not in the config directories; using the config cached with the attachment')
+        return cached
+
+
+def with_cached_arguments(cni: Cni, network: str, runtime: RuntimeConf) -> RuntimeConf:
+    """OURS: a DEL or CHECK given no capability args (or no CNI_ARGS) uses those cached at ADD.
+
+    The reference passes only what the caller gives, so ``cnitool del`` without the ADD's
+    ``CAP_ARGS`` leaves portmap's DNAT rules behind, and CHECK would not check them; a runtime
+    passes the same arguments on every verb, and the cache entry knows what they were.
+    """
+    from dataclasses import replace
+
+    entry = cni.cached_entry(network, runtime)
+    if entry is None:
+        return runtime
+    if not runtime.capability_args and entry.capability_args:
+        runtime = replace(runtime, capability_args=dict(entry.capability_args))
+    if not runtime.args and entry.cni_args:
+        runtime = replace(runtime, args=entry.cni_args)
+    return runtime

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from cnitool.cli.app import get_app
-from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment
+from cnitool.cli.common import (
+    attachment_command,
+    load_network_or_cached,
+    make_cni,
+    resolve_attachment,
+    with_cached_arguments,
+)
 from cnitool.cli.output import Output
-
-if TYPE_CHECKING:
-    from cnitool.core.api import Cni
-    from cnitool.core.runtime import RuntimeConf
 
 
 @attachment_command(
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 @click.option("--remove-netns", is_flag=True, help="Afterwards remove the namespace too (only one under /var/run/netns).")
 def delete(network: str, netns: str, remove_netns: bool, **options: Any) -> None:
     from cnitool import netns as netns_adapter
-    from cnitool.core.errors import NetworkNotFound, UsageError
+    from cnitool.core.errors import UsageError
 
     app = get_app()
     output = Output(app)
@@ -31,36 +33,15 @@ def delete(network: str, netns: str, remove_netns: bool, **options: Any) -> None
     if remove_netns and not netns_adapter.is_named(attachment.netns_path):
         raise UsageError(f"--remove-netns removes only namespaces under {netns_adapter.NETNS_DIR}, not {attachment.netns_path}")
     cni = make_cni(app, output)
-    try:
-        config = load_network(app, output, network, options["conf_file"])
-    except NetworkNotFound:
-        # DEL-01 OURS: the network's file is gone, but the attachment cached its config.
-        cached = cni.cached_network(network, attachment.runtime)
-        if cached is None:
-            raise
-        output.warning(f'network "{network}" is no longer in the config directories; using the config cached with the attachment')
-        config = cached
+    config = load_network_or_cached(app, output, cni, network, attachment.runtime, options["conf_file"])
+    was_cached = cni.cache.has_entry(config.name, attachment.runtime.container_id, attachment.runtime.ifname)
     cni.delete(config, with_cached_arguments(cni, config.name, attachment.runtime))
-    message = f"Deleted {attachment.runtime.ifname} in {netns} from network {config.name}"
+    if was_cached:
+        message = f"Deleted {attachment.runtime.ifname} in {netns} from network {config.name}"
+    else:  # DEL still ran: the plugins release whatever may be left (DEL is idempotent)
+        message = (f"Nothing was cached for {attachment.runtime.ifname} in {netns} on network {config.name}; "
+                   "DEL ran anyway")
     if remove_netns and netns_adapter.exists(attachment.netns_path):
         netns_adapter.remove(attachment.netns_path)
         message += f"; removed namespace {attachment.netns_path}"
     output.done(message)
-
-
-def with_cached_arguments(cni: Cni, network: str, runtime: RuntimeConf) -> RuntimeConf:
-    """OURS: a DEL given no capability args (or no CNI_ARGS) uses the ones cached at ADD.
-
-    The reference passes only what the caller gives, so ``cnitool del`` without the ADD's
-    ``CAP_ARGS`` leaves portmap's DNAT rules behind; the cache entry knows what was added.
-    """
-    from dataclasses import replace
-
-    entry = cni.cached_entry(network, runtime)
-    if entry is None:
-        return runtime
-    if not runtime.capability_args and entry.capability_args:
-        runtime = replace(runtime, capability_args=dict(entry.capability_args))
-    if not runtime.args and entry.cni_args:
-        runtime = replace(runtime, args=entry.cni_args)
-    return runtime

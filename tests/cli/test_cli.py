@@ -209,7 +209,7 @@ def test_cli_01_the_later_option_wins(cnitool, lab: Lab, tmp_path: Path) -> None
     """An option given after the verb beats the same option given before it."""
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert cnitool("-o", "json", "del", "-o", "table", "net1", NO_NETNS, env=lab.vars).stdout.startswith("Deleted")
+    assert cnitool("-o", "json", "del", "-o", "table", "net1", NO_NETNS, env=lab.vars).stdout.startswith("Nothing was cached")
     assert cnitool("-o", "table", "del", "-o", "json", "net1", NO_NETNS, env=lab.vars).stdout == ""
     good = cnitool("--conf-dir", str(empty), "del", "--conf-dir", str(lab.conf_dir), "net1", NO_NETNS, env=lab.vars)
     assert good.returncode == 0, good
@@ -373,7 +373,7 @@ def test_cli_04_confirmation_stays_one_line_in_a_narrow_pipe(cnitool, lab: Lab, 
     long_path = "/var/run/netns/" + "n" * 100
     run = cnitool("del", "-o", "table", "net1", long_path, env=lab.vars)
     assert run.returncode == 0, run
-    assert run.stdout == f"Deleted eth0 in {long_path} from network net1\n"
+    assert run.stdout == f"Nothing was cached for eth0 in {long_path} on network net1; DEL ran anyway\n"
 
 
 @needs_root

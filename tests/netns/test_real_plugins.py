@@ -393,8 +393,17 @@ def test_check_01_portmap_check_failure_is_reported_with_plugin_and_verb(lab) ->
     assert 'plugin type="portmap" failed (check): ' in panel, as_table.stderr
     assert plugin_message.search(panel), as_table.stderr
 
-    without = lab.cnitool("check", net.name, path)
+    # The same network, an attachment added without port mappings: CHECK passes.
+    other = k.netns_path(lab.netns())
+    assert lab.add(net, other).returncode == 0
+    without = lab.cnitool("check", net.name, other)
     assert without.returncode == 0, without
+
+    # CHECK given no capability args uses those cached at ADD, as a runtime would pass them again:
+    # the port-mapped attachment fails the same way (OURS, like del).
+    cached = lab.cnitool("check", "-o", "json", net.name, path)
+    assert cached.returncode == 1, cached
+    assert plugin_message.search(cached.stderr_json_lines()[-1]["msg"]), cached
 
 
 # --- two attachments -------------------------------------------------------------------------------

@@ -354,14 +354,21 @@ def run_pair(world: World, first: list[str], second: list[str]) -> None:
 
 
 def test_lock_01_same_attachment_is_serialised(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two concurrent adds of one attachment: the second waits for the first, then finds it added
+    and is refused (a second ADD without DEL) without running any plugin. Without the lock both
+    would run the plugin at once (start start end end) and both succeed."""
     monkeypatch.setenv("WAIT", "3")
     world.plugin("barrier", BARRIER)
     net = world.network(["barrier"])
     args = ["add", net, world.netns, "--container-id", "same"]
 
-    run_pair(world, args, args)
+    procs = [world.start(*args), world.start(*args)]
+    outputs = [proc.communicate(timeout=60) for proc in procs]
 
-    assert events(world) == ["start", "end", "start", "end"]
+    assert sorted(proc.returncode for proc in procs) == [0, 2], outputs
+    refused = next(err for proc, (_out, err) in zip(procs, outputs) if proc.returncode == 2)
+    assert json.loads(refused.splitlines()[-1])["kind"] == "already-attached"
+    assert events(world) == ["start", "end"]
     assert world.cache_files() == [f"{net}-same-eth0"]
 
 
