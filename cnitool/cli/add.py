@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnitool.cli.app import get_app
-from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment
+from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment, warn_unused_capabilities
 from cnitool.cli.output import Output
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ def add(network: str, netns: str, no_rollback: bool, **options: Any) -> None:
     output = Output(app)
     attachment = resolve_attachment(app, netns, options)
     config = load_network(app, output, network, options["conf_file"])
+    warn_unused_capabilities(output, config, attachment.runtime)
     cni = make_cni(app, output)
     created = False
     if netns_adapter.is_bare_name(netns) and not netns_adapter.exists(attachment.netns_path):

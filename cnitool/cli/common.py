@@ -198,3 +198,12 @@ def with_cached_arguments(cni: Cni, network: str, runtime: RuntimeConf) -> Runti
     if not runtime.args and entry.cni_args:
         runtime = replace(runtime, args=entry.cni_args)
     return runtime
+
+
+def warn_unused_capabilities(output: Output, network: NetworkConfig, runtime: RuntimeConf) -> None:
+    """A capability argument no plugin of the network declares is not passed to any plugin
+    (REQ-02): say so, or ``--mac`` on a network without a mac-capable plugin silently does nothing."""
+    declared = {name for plugin in network.plugins for name, on in plugin.capabilities.items() if on is True}
+    for name in sorted(set(runtime.capability_args) - declared):
+        output.warning(f'capability "{name}" was given but no plugin of network "{network.name}" declares it; '
+                       "it is not passed on")

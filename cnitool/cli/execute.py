@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cnitool.cli.app import App, get_app
-from cnitool.cli.common import attachment_options, load_network, make_cni, resolve_attachment
+from cnitool.cli.common import attachment_options, load_network, make_cni, resolve_attachment, warn_unused_capabilities
 from cnitool.cli.complete import complete_netns, complete_network
 from cnitool.cli.output import Output
 
@@ -99,6 +99,7 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
     path = attachment.netns_path
     runtime = attachment.runtime
     config = load_network(app, output, network, options["conf_file"])
+    warn_unused_capabilities(output, config, runtime)
     cni = make_cni(app, output)
     existing = netns_adapter.exists(path)
     if existing:

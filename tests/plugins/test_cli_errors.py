@@ -763,3 +763,24 @@ def test_exec_04_plugin_runs_in_the_callers_network_namespace(env: Env, cnitool,
     target = os.stat(netns)
     assert seen != f"net:[{target.st_ino}]"
     assert cnitool("del", "-o", "json", "net1", netns, env=env.vars).returncode == 0
+
+
+def test_req_02_a_capability_nobody_declares_is_reported_not_silently_dropped(env: Env, cnitool, netns: str) -> None:
+    """REQ-02: only declared capabilities reach plugins; a shortcut no plugin declares is a warning."""
+    env.plugin("plain")
+    env.network("net1", [{"type": "plain"}])
+    run = cnitool("add", "-o", "json", "--mac", "02:00:00:00:00:09", "net1", netns, env=env.vars)
+    assert run.returncode == 0, run
+    [warning] = run.stderr_json_lines()
+    assert warning["level"] == "warning"
+    assert warning["msg"].startswith('capability "mac" was given but no plugin of network "net1" declares it')
+    assert "runtimeConfig" not in env.stdin("plain", "ADD")
+    assert cnitool("del", "-o", "json", "net1", netns, env=env.vars).returncode == 0
+
+    env.plugin("macer")
+    env.network("net2", [{"type": "macer", "capabilities": {"mac": True}}])
+    run = cnitool("add", "-o", "json", "--mac", "02:00:00:00:00:09", "net2", netns, env=env.vars)
+    assert run.returncode == 0, run
+    assert run.stderr_json_lines() == []
+    assert env.stdin("macer", "ADD")["runtimeConfig"] == {"mac": "02:00:00:00:00:09"}
+    assert cnitool("del", "-o", "json", "net2", netns, env=env.vars).returncode == 0
