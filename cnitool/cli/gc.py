@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     help="Remove stale attachments of NETWORK and let its plugins collect garbage.\n\n"
     "An attachment is kept when its namespace still exists or it is named with --keep; every "
     "other cached attachment of NETWORK is DELeted with the config, namespace and arguments cached "
-    "with it. Then, for cniVersion 1.1.0 and later, each plugin gets GC with the attachments kept. "
+    "with it. Then, for cniVersion 1.1.0 and later, each plugin gets GC with the attachments kept "
+    "(not while a cache entry that may be NETWORK's cannot be read: that is an error). "
     "Only NETWORK is ever touched. NETNS is accepted for compatibility with the Go cnitool and ignored."
 )
 @click.argument("network", shell_complete=complete_network)

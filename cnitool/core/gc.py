@@ -7,12 +7,13 @@ keeps, by default, every cached attachment whose namespace still exists (GC-02 O
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from cnitool.core.api import Cni, validate_inputs
 from cnitool.core.cache import CacheEntry
-from cnitool.core.errors import CniError
+from cnitool.core.errors import CacheError, CniError
 from cnitool.core.loader import load_network_bytes
 from cnitool.core.netconf import NetworkConfig
 from cnitool.core.request import build_gc_request
@@ -51,8 +52,11 @@ def collect_garbage(
         report.disabled = True
         return report
     with cni.locks.network_exclusive(network.name):  # spec: no ADD/DEL of this network during GC
-        entries, _unreadable = cni.cache.entries()
+        entries, unreadable = cni.cache.entries()
         mine = [entry for entry in entries if entry.network_name == network.name]
+        plugin_gc_due = version_at_least(network.version or "0.1.0", "1.1.0")
+        unknown = _possibly_mine(unreadable, network.name)
+        report.errors.extend(_unreadable_error(path, network.name, plugin_gc_due) for path in unknown)
         valid = set(keep) | {_key(entry) for entry in mine if entry.netns and netns_exists(entry.netns)}
         report.kept = sorted(valid)
         for entry in mine:
@@ -61,7 +65,9 @@ def collect_garbage(
             report.removed.append(entry)
             if not dry_run:
                 _delete_stale(cni, network, entry, report)
-        if not dry_run and version_at_least(network.version or "0.1.0", "1.1.0"):
+        # An entry we cannot read may be a live attachment of this network that is missing from the
+        # valid set; plugin GC would then release what it holds (its IP, its rules). Better none.
+        if plugin_gc_due and not dry_run and not unknown:
             report.plugin_gc = True
             for plugin in network.plugins:
                 try:
@@ -97,6 +103,18 @@ def _cached_config(entry: CacheEntry) -> NetworkConfig | None:
     except CniError:
         return None
     return network if network.name == entry.network_name else None
+
+
+def _possibly_mine(paths: Iterable[str], network_name: str) -> list[str]:
+    """Unreadable entry files whose name (NETWORK-CONTAINERID-IFNAME) could be this network's."""
+    return [path for path in paths if os.path.basename(path).startswith(network_name + "-")]
+
+
+def _unreadable_error(path: str, network_name: str, plugin_gc_due: bool) -> CacheError:
+    msg = f"cache entry {path} cannot be read and may belong to network {network_name}"
+    if plugin_gc_due:
+        msg += ": plugin GC is not run while it is there, so that it cannot release what that attachment holds"
+    return CacheError(msg, hint="inspect the file; remove it if its attachment is gone, then run gc again")
 
 
 def _key(entry: CacheEntry) -> Attachment:

@@ -247,6 +247,35 @@ def test_gc_01_errors_collected_and_every_plugin_still_asked(cni: Cni, runner: F
     assert runner.calls[4].request["cni.dev/valid-attachments"] == []
 
 
+@pytest.mark.parametrize("unreadable_name", ["net1-lost-eth0", "net1-c-lost-eth0"])
+def test_gc_01_unreadable_entry_of_the_network_stops_plugin_gc(
+    cni: Cni, runner: FakeRunner, unreadable_name: str
+) -> None:
+    """GC-01: an entry file that cannot be read and whose name could be this network's may hide a
+    live attachment missing from the valid set: plugin GC is not run (it could release that
+    attachment's IP), an error names the file, and stale attachments are still DELeted."""
+    cni.cache.write(cache_entry("stale", version="1.1.0"))
+    Path(cni.cache.results_dir, unreadable_name).write_bytes(b'{"kind": "cniCacheV1", "trunc')
+    network = make_network([{"type": "a"}], version="1.1.0")
+
+    report = collect_garbage(cni, network, netns_exists=exists_only())
+
+    assert runner.commands() == [("cached", "DEL")]  # the stale one, with its cached config; no GC
+    assert report.plugin_gc is False
+    assert [err.exit_code for err in report.errors] == [3]
+    assert unreadable_name in str(report.errors[0]) and "plugin GC is not run" in str(report.errors[0])
+    assert cached_files(cni) == [unreadable_name]  # left for the user to inspect
+
+
+def test_gc_01_unreadable_entry_of_another_network_does_not_stop_plugin_gc(cni: Cni, runner: FakeRunner) -> None:
+    """GC-01: a damaged entry whose name cannot be this network's changes nothing."""
+    Path(cni.cache.results_dir).mkdir(parents=True)
+    Path(cni.cache.results_dir, "net2-lost-eth0").write_bytes(b"")
+    report = collect_garbage(cni, make_network([{"type": "a"}], version="1.1.0"), netns_exists=exists_only())
+    assert report.errors == [] and report.plugin_gc is True
+    assert runner.commands() == [("a", "GC")]
+
+
 # ------------------------------------------------------------------------------------------ GC-02
 
 
