@@ -44,8 +44,8 @@ def version_probe(app: App, plugin_dirs: Sequence[str]) -> Callable[[str], list[
     short_help="List plugins and the spec versions they support.",
     help="List every plugin in the plugin path with the CNI spec versions it supports.\n\n"
     "Each directory of CNI_PATH/--cni-path is listed in order; a name found again in a later "
-    "directory is marked as shadowed (the first one is what every verb runs). Each executable is "
-    "asked VERSION, in parallel, for at most --timeout seconds (default 10). A file that is not "
+    "directory is marked as shadowed (the first one is what every verb runs). Each executable that "
+    "mentions CNI_COMMAND (every plugin does; other programs are not run) is asked VERSION, in parallel, for at most --timeout seconds (default 10). A file that is not "
     "executable, does not answer or answers something that is not version info is flagged with "
     "the reason. Exit 0 whatever was found."
 )

@@ -4,12 +4,16 @@ Every regular file of every plugin directory, in path order, with the spec versi
 supports. A name found again in a later directory is marked shadowed by the first one, which is
 the file every verb runs (EXEC-02: the first regular file wins, executable or not).
 
+Only files that mention ``CNI_COMMAND`` (every plugin reads it; the skel of the Go plugins holds
+the name) are run: a plugin path that points at /usr/bin by mistake must not start ``reboot``.
+
 Core stays pure: plugins are asked VERSION through a function the caller passes in, several at a
 time; the caller's runner bounds each call with its timeout.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import stat
 from collections.abc import Callable, Sequence
@@ -85,9 +89,26 @@ def _entries(directory: str) -> tuple[list[_Entry], str | None]:
         if not stat.S_ISREG(st.st_mode):
             continue  # EXEC-02: directories and devices are never plugins
         executable = os.access(path, os.X_OK)
-        problem = None if executable else f"not executable (mode {stat.filemode(st.st_mode)})"
+        if not executable:
+            problem = f"not executable (mode {stat.filemode(st.st_mode)})"
+        elif not _mentions_cni_command(path):
+            problem = "not asked VERSION: never mentions CNI_COMMAND, so probably not a CNI plugin"
+        else:
+            problem = None
         entries.append(_Entry(name, path, directory, executable, problem))
     return entries, None
+
+
+def _mentions_cni_command(path: str) -> bool:
+    """Whether the file holds the bytes ``CNI_COMMAND`` (a file that cannot be read: no)."""
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                return False
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as content:
+                return content.find(b"CNI_COMMAND") != -1
+    except (OSError, ValueError):
+        return False
 
 
 def scan(dirs: Sequence[str], probe: ProbeAt | None, workers: int = DEFAULT_WORKERS) -> Inventory:

@@ -15,9 +15,10 @@ TABLE_ENV = {"COLUMNS": "120"}
 
 
 def write_plugin(directory: Path, name: str, body: str, mode: int = 0o755) -> Path:
+    """A fake plugin; like every real one, it mentions CNI_COMMAND (only such files are run)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    path.write_text("#!/bin/sh\n" + body)
+    path.write_text("#!/bin/sh\n: \"$CNI_COMMAND\"\n" + body)
     path.chmod(mode)
     return path
 
@@ -108,6 +109,25 @@ def test_ver_04_every_answer_table(cnitool, plugin_dir: Path) -> None:
     assert "✗ not executable (mode -rw-r--r--)" in table_row(run.stdout, "noexec")
     assert "✗ " in table_row(run.stdout, "garbage")
     assert "6 plugin file(s), 3 with problems" in run.stdout
+
+
+def test_a_file_that_never_mentions_cni_command_is_not_run(cnitool, tmp_path: Path) -> None:
+    """A plugin path pointing at ordinary programs must not run them: only files holding
+    CNI_COMMAND are asked VERSION; the others are listed with the reason."""
+    directory = tmp_path / "bin"
+    marker = tmp_path / "ran"
+    directory.mkdir()
+    program = directory / "ordinary"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    program.chmod(0o755)
+    write_plugin(directory, "plugin", answers(["1.0.0"]))
+    run = cnitool("plugins", "-o", "json", env={"CNI_PATH": str(directory)})
+    assert run.returncode == 0, run
+    plugins = by_name(run.json())
+    assert not marker.exists()
+    assert plugins["ordinary"]["versions"] is None
+    assert "never mentions CNI_COMMAND" in plugins["ordinary"]["error"]
+    assert plugins["plugin"]["versions"] == ["1.0.0"]
 
 
 def test_exec_02_shadowed_duplicates_in_path_order(cnitool, tmp_path: Path) -> None:

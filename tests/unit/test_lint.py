@@ -108,11 +108,13 @@ def test_inventory_scan_with_fake_probe(tmp_path: Path) -> None:
     first, second = tmp_path / "1", tmp_path / "2"
     for directory in (first, second):
         directory.mkdir()
-    (first / "p").write_text("")
+    (first / "p").write_text("case $CNI_COMMAND")
     (first / "p").chmod(0o755)
-    (second / "p").write_text("")
+    (second / "p").write_text("case $CNI_COMMAND")
     (second / "p").chmod(0o755)
-    (second / "q").write_text("")
+    (second / "ordinary").write_text("echo hello")
+    (second / "ordinary").chmod(0o755)
+    (second / "q").write_text("case $CNI_COMMAND")
     (second / "q").chmod(0o644)
     (second / "link").symlink_to(second / "nowhere")
     asked: list[tuple[str, str]] = []
@@ -127,6 +129,8 @@ def test_inventory_scan_with_fake_probe(tmp_path: Path) -> None:
     assert rows == [
         (str(first / "p"), ("1.0.0",), None, None),
         (str(second / "link"), None, "dangling symbolic link (No such file or directory)", None),
+        (str(second / "ordinary"), None, "not asked VERSION: never mentions CNI_COMMAND, so probably not a CNI plugin",
+         None),
         (str(second / "p"), ("0.4.0",), None, str(first / "p")),
         (str(second / "q"), None, "not executable (mode -rw-r--r--)", None),
     ]
