@@ -100,14 +100,21 @@ def netns_list() -> None:
 @netns_group.command(
     "exec",
     help="Run CMD inside network namespace NAME (like `ip netns exec NAME CMD`, network only) with "
-    "this terminal's stdin, stdout and stderr; exit with CMD's status.",
+    "this terminal's stdin, stdout and stderr; exit with CMD's status. Everything after NAME is CMD "
+    "and its arguments, options included; the `--` is optional.",
+    # As with `ip netns exec`, `cnitool netns exec ns1 ip -br addr` must not read -br as ours.
+    context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
 )
 @click.argument("name", shell_complete=complete_netns)
-@click.argument("command", nargs=-1, required=True, metavar="-- CMD [ARG]...")
+@click.argument("command", nargs=-1, required=True, metavar="[--] CMD [ARG]...")
 @global_options
 def netns_exec(name: str, command: tuple[str, ...]) -> int:
     from cnitool import netns as netns_adapter
 
+    if command[0] == "--":  # not consumed by click once the arguments after NAME are left alone
+        command = command[1:]
+    if not command:
+        raise click.UsageError("missing CMD after the namespace name")
     path = netns_adapter.resolve(name)
     netns_adapter.check_netns(path)
     return netns_adapter.run_foreground(path, command).status

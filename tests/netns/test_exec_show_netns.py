@@ -357,6 +357,9 @@ def test_netns_add_list_exec_del_round_trip_with_ip_netns(lab) -> None:
     assert inside.returncode == 0 and address in inside.stdout, inside
     assert ipaddress.ip_interface(address).network == subnet
     assert lab.cnitool("netns", "exec", name, "--", "sh", "-c", "exit 5").returncode == 5
+    # Like `ip netns exec`: without `--`, CMD's options are CMD's, not ours.
+    bare = lab.cnitool("netns", "exec", name, "ip", "-o", "-4", "addr", "show", "eth0")
+    assert bare.returncode == 0 and address in bare.stdout, bare
 
     deleted = lab.cnitool("del", net.name, name)
     assert deleted.returncode == 0, deleted
