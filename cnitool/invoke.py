@@ -28,7 +28,6 @@ import stat
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from cnitool.core.errors import PluginNotFound, PluginTimeout
 from cnitool.core.pluginexec import VERB_WORDS

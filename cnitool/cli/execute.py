@@ -90,7 +90,7 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
     import secrets
 
     from cnitool import netns as netns_adapter
-    from cnitool.core.errors import CniError, NetnsError, UsageError
+    from cnitool.core.errors import NetnsError, UsageError
 
     app = get_app()
     output = Output(app)
