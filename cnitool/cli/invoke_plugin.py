@@ -19,10 +19,15 @@ VERBS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
     short_help="Run one plugin once and show everything.",
     help="Run plugin PLUGIN once with CNI_COMMAND=VERB and show the environment and stdin it got, "
     "what it printed, its exit status and duration. Exits with the plugin's exit status.\n\n"
+    "PLUGIN is a plugin name, looked up in the plugin path like a config's \"type\", or a path to a "
+    "plugin file (one with a /, e.g. ./bin/myplugin): that file runs, and CNI_PATH still lists the "
+    "plugin path so that it can delegate to IPAM plugins.\n\n"
     "The request config comes from --conf (a file, or - for stdin); VERSION needs none. NETNS is a "
-    "namespace path or bare name, as for add."
+    "namespace path or bare name, as for add.\n\n"
+    "\b\nExamples:\n  cnitool invoke bridge VERSION\n"
+    "  cnitool invoke ./bin/myplugin ADD ns1 --conf request.json"
 )
-@click.argument("plugin")
+@click.argument("plugin", metavar="PLUGIN|PATH")
 @click.argument("verb", type=click.Choice(VERBS, case_sensitive=False))
 @click.argument("netns", required=False, shell_complete=complete_netns)
 @click.option("--conf", "conf", metavar="FILE", help="The request config to send on stdin (- for stdin).")
@@ -33,11 +38,12 @@ VERBS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
 def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: str | None,
            container_id: str | None, args: tuple[str, ...]) -> None:
     import json
+    import os
 
     from cnitool import netns as netns_adapter
     from cnitool.cli.common import make_runner
     from cnitool.cli.trace import call_record, format_call
-    from cnitool.core.errors import UsageError
+    from cnitool.core.errors import PluginNotFound, UsageError
     from cnitool.core.names import validate_plugin_type
     from cnitool.core.pluginexec import PluginCaller
     from cnitool.core.runner import PluginInvocation
@@ -48,6 +54,12 @@ def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: 
     app = get_app()
     output = Output(app)
     verb = verb.upper()
+    search_dirs = tuple(app.plugin_dirs)
+    if "/" in plugin:  # a plugin author's build, run where it is
+        if not os.path.isfile(plugin):
+            raise PluginNotFound(f"no plugin file at {plugin}", plugin=plugin)
+        search_dirs = (os.path.dirname(os.path.abspath(plugin)),)
+        plugin = os.path.basename(plugin)
     validate_plugin_type(plugin)
     if conf is None:
         if verb != "VERSION":
@@ -70,10 +82,10 @@ def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: 
             ifname=ifname or app.environ.get("CNI_IFNAME") or "eth0",
             args=parse_cni_args(";".join(args) if args else app.environ.get("CNI_ARGS", "")),
         )
-    path = find_plugin(plugin, app.plugin_dirs)  # not found: a clear error before anything runs
+    path = find_plugin(plugin, search_dirs)  # not found: a clear error before anything runs
     runner = make_runner(app)
-    caller = PluginCaller(runner, tuple(app.plugin_dirs))
-    invocation = PluginInvocation(plugin, verb, caller.environment(verb, runtime), stdin, tuple(app.plugin_dirs))
+    caller = PluginCaller(runner, tuple(app.plugin_dirs))  # CNI_PATH: the plugin path, for delegation
+    invocation = PluginInvocation(plugin, verb, caller.environment(verb, runtime), stdin, search_dirs)
     result = runner.run(invocation)
     record = call_record(invocation, result, path)
     output.document(record, lambda console: console.out(format_call(record), highlight=False, end=""))
