@@ -161,20 +161,6 @@ def _host_identities() -> set[tuple[int, int]]:
     return identities
 
 
-def same_namespace(a: str, b: str) -> bool:
-    """Whether two paths name one namespace: the same string, or the same nsfs inode (a bind
-    mount of /proc/PID/ns/net, /run vs /var/run)."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    try:
-        left, right = os.stat(a), os.stat(b)
-    except OSError:
-        return False
-    return (left.st_dev, left.st_ino) == (right.st_dev, right.st_ino)
-
-
 def list_names() -> list[str]:
     """The names ``ip netns list`` shows, sorted (no namespace is opened, nothing is imported)."""
     try:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from cnitool.cli.app import get_app
 from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment, warn_unused_capabilities
 from cnitool.cli.output import Output
-
-if TYPE_CHECKING:
-    from cnitool.core.api import Cni
-    from cnitool.core.runtime import RuntimeConf
 
 
 @attachment_command(
@@ -38,7 +34,6 @@ def add(network: str, netns: str, no_rollback: bool, **options: Any) -> None:
         created = True
     try:
         netns_adapter.check_netns(attachment.netns_path)
-        _refuse_interface_taken(cni, attachment.netns_path, attachment.runtime)
         result = cni.add(config, attachment.runtime, rollback=not no_rollback)
     except (CniError, KeyboardInterrupt):
         if created and not no_rollback:
@@ -48,22 +43,3 @@ def add(network: str, netns: str, no_rollback: bool, **options: Any) -> None:
     output.result(result, f"Added {attachment.runtime.ifname} in {where} to network {config.name} "
                           f"(container {attachment.runtime.container_id}, cniVersion {config.version})")
 
-
-def _refuse_interface_taken(cni: Cni, netns_path: str, runtime: RuntimeConf) -> None:
-    """The interface is already attached in this namespace under another name for it (another
-    path, another container ID) or by another network: ADD would fail in the plugin, and the
-    rollback DEL would then remove the interface that is in use."""
-    from cnitool import netns as netns_adapter
-    from cnitool.core.errors import AlreadyAttached
-
-    entries, _unreadable = cni.cache.entries()
-    for entry in entries:
-        if entry.ifname != runtime.ifname or not netns_adapter.same_namespace(entry.netns, netns_path):
-            continue
-        if entry.container_id == runtime.container_id:
-            continue  # the same attachment: core refuses it with its own message
-        raise AlreadyAttached(
-            f"{runtime.ifname} in {netns_path} is already attached to network \"{entry.network_name}\" "
-            f"(container {entry.container_id}, namespace given as {entry.netns})",
-            hint="delete that attachment first (cnitool del), or attach another interface with -i",
-        )

@@ -90,7 +90,7 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
     import secrets
 
     from cnitool import netns as netns_adapter
-    from cnitool.core.errors import NetnsError, UsageError
+    from cnitool.core.errors import NetnsError
 
     app = get_app()
     output = Output(app)
@@ -103,12 +103,9 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
     cni = make_cni(app, output)
     existing = netns_adapter.exists(path)
     if existing:
-        netns_adapter.check_netns(path)  # never the host's own namespace (CLI-03)
-        if cni.cache.read(config.name, runtime.container_id, runtime.ifname) is not None:
-            raise UsageError(
-                f"{runtime.ifname} in {path} is already attached to network {config.name}",
-                hint="exec would delete that attachment afterwards; pick another interface with -i",
-            )
+        # Never the host's own namespace (CLI-03). An interface already attached in it is
+        # refused by add before anything runs, so exec never DELs an attachment it did not make.
+        netns_adapter.check_netns(path)
     elif not netns_adapter.is_bare_name(name):
         raise NetnsError(f'network namespace "{path}" does not exist', hint="--netns creates only bare names")
 

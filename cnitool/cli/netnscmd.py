@@ -55,6 +55,7 @@ def netns_del(name: str) -> None:
     from cnitool import netns as netns_adapter
     from cnitool.core.cache import ResultCache
     from cnitool.core.errors import CacheError
+    from cnitool.core.runtime import same_namespace
 
     app = get_app()
     output = Output(app)
@@ -63,7 +64,7 @@ def netns_del(name: str) -> None:
         entries, _unreadable = ResultCache(app.cache_dir).entries()
     except CacheError:
         entries = []
-    attached = [entry for entry in entries if _same_namespace(entry.netns, path)]
+    attached = [entry for entry in entries if same_namespace(entry.netns, path)]
     netns_adapter.remove(name)
     for entry in attached:
         output.warning(f"{entry.ifname} was still attached to network {entry.network_name} in the cache; "
@@ -79,6 +80,7 @@ def netns_del(name: str) -> None:
 def netns_list() -> None:
     from cnitool import netns as netns_adapter
     from cnitool.core.cache import ResultCache
+    from cnitool.core.runtime import same_namespace
 
     app = get_app()
     output = Output(app)
@@ -92,7 +94,7 @@ def netns_list() -> None:
             "name": name,
             "path": path,
             "valid": netns_adapter.exists(path),  # False: a leftover mount point or file
-            "attachments": [_attachment(entry) for entry in entries if _same_namespace(entry.netns, path)],
+            "attachments": [_attachment(entry) for entry in entries if same_namespace(entry.netns, path)],
         })
     output.document(documents, lambda console: _draw_list(console, documents))
 
@@ -118,12 +120,6 @@ def netns_exec(name: str, command: tuple[str, ...]) -> int:
     path = netns_adapter.resolve(name)
     netns_adapter.check_netns(path)
     return netns_adapter.run_foreground(path, command).status
-
-
-def _same_namespace(a: str, b: str) -> bool:
-    from cnitool.cli.show import same_namespace
-
-    return same_namespace(a, b)
 
 
 def _attachment(entry: CacheEntry) -> dict[str, Any]:

@@ -12,7 +12,6 @@ the kernel disagrees with the cached result. Inspecting never creates a namespac
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -53,7 +52,7 @@ def show(network: str | None, netns: str | None, show_all: bool, tree: bool, ifn
     from cnitool.core.cache import ResultCache
     from cnitool.core.errors import NotAdded, UsageError
     from cnitool.core.names import validate_network_name
-    from cnitool.core.runtime import container_id_for_netns
+    from cnitool.core.runtime import container_id_for_netns, same_namespace
 
     app = get_app()
     output = Output(app)
@@ -94,20 +93,6 @@ def show(network: str | None, netns: str | None, show_all: bool, tree: bool, ifn
         documents.append(document)
         states.append(state)
     output.document(documents, lambda console: _draw(console, app.cache_dir, entries, documents, states))
-
-
-def same_namespace(a: str, b: str) -> bool:
-    """Whether two paths name one namespace: same string, or the same nsfs inode (a bind mount of
-    /proc/PID/ns/net, /run vs /var/run)."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    try:
-        left, right = os.stat(a), os.stat(b)
-    except OSError:
-        return False
-    return (left.st_dev, left.st_ino) == (right.st_dev, right.st_ino)
 
 
 def entry_document(entry: CacheEntry, cache_file: str) -> dict[str, Any]:

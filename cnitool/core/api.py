@@ -19,7 +19,7 @@ from cnitool.core.pluginexec import PluginCaller, StderrSink, failure_prefix
 from cnitool.core.request import build_request
 from cnitool.core.result import Result, convert_result, parse_result, result_to_wire
 from cnitool.core.runner import PluginRunner
-from cnitool.core.runtime import RuntimeConf
+from cnitool.core.runtime import RuntimeConf, same_namespace
 from cnitool.core.version import parse_version
 
 
@@ -54,7 +54,7 @@ class Cni:
         """
         validate_inputs(network, runtime)
         with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
-            self._refuse_second_add(network, runtime)
+            self._refuse_interface_taken(network, runtime)
             started: list[PluginConfig] = []
             result: Result | None = None
             try:
@@ -79,19 +79,29 @@ class Cni:
                     self._roll_back(network, runtime, started, result, CniError("interrupted"))
                 raise
 
-    def _refuse_second_add(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
-        """SPEC.md "Attachment lifecycle": no second ADD of an attachment without a DEL between.
+    def _refuse_interface_taken(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
+        """SPEC.md "Attachment lifecycle": no second ADD of an attachment without a DEL between;
+        nor an ADD of an interface that another attachment already made in this namespace
+        (another network, or the namespace under another path and so another container ID).
 
-        Running it anyway would fail in the plugins (the interface exists) and our rollback DEL
-        would then tear down the attachment that was working, so refuse before anything runs.
+        Running it anyway would fail in a plugin (the interface exists) and our rollback DEL, sent
+        with the same interface name, would then tear down the interface that is in use. A damaged
+        entry of this attachment still records an ADD.
         """
-        if not self.cache.has_entry(network.name, runtime.container_id, runtime.ifname):
-            return
-        raise AlreadyAttached(
-            f'{runtime.ifname} in {runtime.netns} is already attached to network "{network.name}" '
-            f"(container {runtime.container_id})",
-            hint="delete it first (cnitool del), or attach another interface with -i",
-        )
+        if self.cache.has_entry(network.name, runtime.container_id, runtime.ifname):
+            raise AlreadyAttached(
+                f'{runtime.ifname} in {runtime.netns} is already attached to network "{network.name}" '
+                f"(container {runtime.container_id})",
+                hint="delete it first (cnitool del), or attach another interface with -i",
+            )
+        entries, _unreadable = self.cache.entries()
+        for entry in entries:
+            if entry.ifname == runtime.ifname and same_namespace(entry.netns, runtime.netns):
+                raise AlreadyAttached(
+                    f'{runtime.ifname} in {runtime.netns} is already attached to network "{entry.network_name}" '
+                    f"(container {entry.container_id}, namespace given as {entry.netns})",
+                    hint="delete that attachment first (cnitool del), or attach another interface with -i",
+                )
 
     def _add_result(self, network: NetworkConfig, plugin: PluginConfig, stdout: bytes) -> Result:
         """EXEC-06 and RES-03: a result, in the network's version, or an error naming the plugin."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,3 +115,17 @@ def parse_cap_option(text: str) -> tuple[str, Any]:
         raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err})', code=4) from None
     except json.JSONDecodeError as err:
         raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err.msg})', code=4) from None
+
+
+def same_namespace(a: str, b: str) -> bool:
+    """Whether two netns paths name one namespace: the same string, or the same nsfs inode (a bind
+    mount of /proc/PID/ns/net, /run vs /var/run)."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    try:
+        left, right = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (left.st_dev, left.st_ino) == (right.st_dev, right.st_ino)

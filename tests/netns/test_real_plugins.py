@@ -569,8 +569,9 @@ def test_check_01_version_0_3_1_bridge_with_cni_ifname(lab) -> None:
 @pytest.mark.privileged
 def test_add_02_second_add_of_an_attachment_is_refused_and_the_first_keeps_working(lab) -> None:
     """SPEC "Attachment lifecycle" (no second ADD without DEL), ADD-02: a second ``add`` of the same
-    attachment, under the same path or another path of the same namespace, is refused (exit 2)
-    before any plugin runs, so the rollback never tears down the working interface."""
+    attachment, under the same path or another path of the same namespace, or of another network
+    on the same interface, is refused (exit 2) before any plugin runs, so the rollback never
+    tears down the working interface."""
     net, _bridge, _subnet = lab.bridge_network()
     ns = lab.netns()
     path = k.netns_path(ns)
@@ -584,6 +585,13 @@ def test_add_02_second_add_of_an_attachment_is_refused_and_the_first_keeps_worki
     other_path = lab.cnitool("add", "-o", "json", net.name, f"/run/netns/{ns}")  # another container ID
     assert other_path.returncode == 2, other_path
     assert "already attached" in json.loads(other_path.stderr.splitlines()[-1])["msg"]
+    # Another network on the same interface: bridge would fail (eth0 exists) and the rollback DEL
+    # with CNI_IFNAME=eth0 would delete the first network's eth0.
+    net2, bridge2, _subnet2 = lab.bridge_network()
+    other_net = lab.cnitool("add", "-o", "json", net2.name, path)
+    assert other_net.returncode == 2, other_net
+    assert f'already attached to network "{net.name}"' in json.loads(other_net.stderr.splitlines()[-1])["msg"]
+    assert k.link(bridge2) is None  # no plugin ran
 
     assert k.ipv4_addresses("eth0", netns=ns) == [address]
     assert lab.cnitool("check", net.name, path).returncode == 0

@@ -112,6 +112,38 @@ def test_add_02_second_add_of_a_cached_attachment_is_refused_before_any_plugin(
     assert cache_file(cache_dir).read_bytes() == before
 
 
+@pytest.mark.parametrize("other", [
+    {"network": "net2"},  # another network, same container ID
+    {"container_id": "c2"},  # same network, the namespace given under another path
+    {"network": "net2", "container_id": "c2"},
+])
+def test_add_02_interface_attached_by_another_attachment_is_refused(
+    cni: Cni, runner: FakeRunner, tmp_path: Path, other: dict[str, str]
+) -> None:
+    """SPEC "Attachment lifecycle", ADD-02: an interface that another cached attachment made in
+    the same namespace (same path, or another path to the same nsfs inode) is refused before any
+    plugin runs: the plugin would fail and our rollback DEL would remove the working interface."""
+    netns = tmp_path / "ns"
+    netns.write_text("")
+    alias = tmp_path / "alias"
+    alias.hardlink_to(netns)  # another path, the same inode: as /run vs /var/run
+    first = make_runtime(container_id="c1", netns=str(netns), ifname="eth0")
+    cni.add(make_network([{"type": "a"}], name="net1"), first)
+    runner.calls.clear()
+
+    second = make_runtime(container_id=other.get("container_id", "c1"), netns=str(alias), ifname="eth0")
+    with pytest.raises(AlreadyAttached) as caught:
+        cni.add(make_network([{"type": "b"}], name=other.get("network", "net1")), second)
+
+    assert runner.calls == []
+    assert caught.value.exit_code == ExitCode.INVALID
+    assert f'already attached to network "net1" (container c1, namespace given as {netns})' in caught.value.msg
+    # Another interface name in the same namespace is fine.
+    cni.add(make_network([{"type": "b"}], name=other.get("network", "net1")),
+            make_runtime(container_id=second.container_id, netns=str(alias), ifname="eth1"))
+    assert runner.commands() == [("b", "ADD")]
+
+
 def test_add_01_cache_written_after_success_with_final_result(cni: Cni, runner: FakeRunner, cache_dir: Path) -> None:
     """CACHE-03: written only after the whole chain; it holds the final result and the runtime inputs."""
     seen: list[bool] = []
