@@ -86,7 +86,7 @@ def netns_list() -> None:
     output = Output(app)
     entries, unreadable = ResultCache(app.cache_dir).entries()
     for bad in unreadable:
-        output.warning(f"cache entry {bad} cannot be read; skipped")
+        output.warning(f"cache entry {bad} is not a readable cniCacheV1 entry; skipped")
     documents = []
     for name in netns_adapter.list_names():
         path = f"{netns_adapter.NETNS_DIR}/{name}"

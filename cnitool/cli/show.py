@@ -66,7 +66,7 @@ def show(network: str | None, netns: str | None, show_all: bool, tree: bool, ifn
     cache = ResultCache(app.cache_dir)
     found, unreadable = cache.entries()
     for bad in unreadable:
-        output.warning(f"cache entry {bad} cannot be read; skipped")
+        output.warning(f"cache entry {bad} is not a readable cniCacheV1 entry; skipped")
     wanted_id = container_id or (container_id_for_netns(path) if path else None)
     entries = [
         entry for entry in found

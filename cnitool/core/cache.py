@@ -109,7 +109,8 @@ class ResultCache:
         _unlink_quietly(self.path(network, container_id, ifname))
 
     def entries(self) -> tuple[list[CacheEntry], list[str]]:
-        """Every readable cniCacheV1 entry, and the files that could not be read (for GC and show)."""
+        """Every readable cniCacheV1 entry, and the files that are not one (for GC and show): damaged,
+        unreadable, or legacy bare results, which do not say which namespace they were for."""
         try:
             names = sorted(os.listdir(self.results_dir))
         except FileNotFoundError:
@@ -128,7 +129,9 @@ class ResultCache:
             except (OSError, CacheError):
                 unreadable.append(path)
                 continue
-            if not entry.legacy:
+            if entry.legacy:  # a bare result: which namespace and arguments it was for is lost
+                unreadable.append(path)
+            else:
                 found.append(entry)
         return found, unreadable
 

@@ -86,7 +86,9 @@ def _delete_stale(cni: Cni, current: NetworkConfig, entry: CacheEntry, report: G
         args=entry.cni_args,
         capability_args=dict(entry.capability_args),
     )
-    network = _cached_config(entry) or current
+    # Unchanged since ADD: the current config, whose plugin-folder plugins (LOAD-11) the cached
+    # bytes do not hold. Changed or unknown: what was cached, so DEL undoes what ADD did.
+    network = current if entry.config == current.raw_bytes else (_cached_config(entry) or current)
     try:
         validate_inputs(network, runtime)
         cni.delete_locked(network, runtime)
@@ -111,7 +113,7 @@ def _possibly_mine(paths: Iterable[str], network_name: str) -> list[str]:
 
 
 def _unreadable_error(path: str, network_name: str, plugin_gc_due: bool) -> CacheError:
-    msg = f"cache entry {path} cannot be read and may belong to network {network_name}"
+    msg = f"cache entry {path} is not a readable cniCacheV1 entry and may belong to network {network_name}"
     if plugin_gc_due:
         msg += ": plugin GC is not run while it is there, so that it cannot release what that attachment holds"
     return CacheError(msg, hint="inspect the file; remove it if its attachment is gone, then run gc again")

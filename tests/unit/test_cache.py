@@ -207,7 +207,8 @@ def test_cache_delete_is_idempotent(tmp_path: Path) -> None:
     assert os.listdir(tmp_path / "results") == []
 
 
-def test_cache_entries_lists_v1_and_reports_unreadable(tmp_path: Path) -> None:
+def test_cache_05_entries_lists_v1_and_reports_unreadable_and_legacy(tmp_path: Path) -> None:
+    """CACHE-05: damaged files and legacy bare results (no namespace in them) are reported, not listed."""
     cache = ResultCache(str(tmp_path))
     cache.write(entry())
     cache.write(entry(container_id="c2"))
@@ -216,7 +217,7 @@ def test_cache_entries_lists_v1_and_reports_unreadable(tmp_path: Path) -> None:
     (tmp_path / "results" / ".tmp-abc").write_text("")
     found, unreadable = cache.entries()
     assert [e.container_id for e in found] == ["c1", "c2"]
-    assert unreadable == [str(tmp_path / "results" / "net1-c3-eth0")]
+    assert unreadable == [str(tmp_path / "results" / "legacy-c4-eth0"), str(tmp_path / "results" / "net1-c3-eth0")]
 
 
 def test_cache_01_missing_parents_created_0700(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,20 @@ def test_gc_01_unreadable_cached_config_falls_back_to_the_current_config(
     assert cached_files(cni) == []
 
 
+def test_gc_01_unchanged_config_is_used_with_its_plugin_folder_plugins(cni: Cni, runner: FakeRunner) -> None:
+    """GC-01 + LOAD-11: the cached bytes are the list file's own; when they are what the current
+    config was loaded from, the current config DELs the attachment, its folder plugins included."""
+    listed = make_network([{"type": "listed"}], version="1.0.0")
+    from_folder = make_network([{"type": "from-folder"}], version="1.0.0").plugins
+    current = replace(listed, plugins=listed.plugins + from_folder)
+    cni.cache.write(cache_entry("stale", config=listed.raw_bytes))
+
+    report = collect_garbage(cni, current, netns_exists=exists_only())
+
+    assert report.errors == []
+    assert runner.commands() == [("from-folder", "DEL"), ("listed", "DEL")]
+
+
 def test_gc_01_plugin_gc_for_1_1_0_request_config_and_environment(cni: Cni, runner: FakeRunner) -> None:
     """GC-01 + REQ-05 + EXEC-03: at 1.1.0 every plugin gets GC with the valid attachments under both
     keys, no runtimeConfig or prevResult, and an environment with no attachment in it."""
@@ -248,14 +263,17 @@ def test_gc_01_errors_collected_and_every_plugin_still_asked(cni: Cni, runner: F
 
 
 @pytest.mark.parametrize("unreadable_name", ["net1-lost-eth0", "net1-c-lost-eth0"])
+@pytest.mark.parametrize("content", [b'{"kind": "cniCacheV1", "trunc', b'{"cniVersion": "0.3.1", "ips": []}'],
+                         ids=["truncated", "legacy-bare-result"])
 def test_gc_01_unreadable_entry_of_the_network_stops_plugin_gc(
-    cni: Cni, runner: FakeRunner, unreadable_name: str
+    cni: Cni, runner: FakeRunner, unreadable_name: str, content: bytes
 ) -> None:
-    """GC-01: an entry file that cannot be read and whose name could be this network's may hide a
-    live attachment missing from the valid set: plugin GC is not run (it could release that
+    """GC-01, CACHE-05: an entry file that cannot be read (or a legacy bare result, which does not
+    say its namespace) and whose name could be this network's may hide a live attachment missing
+    from the valid set: plugin GC is not run (it could release that
     attachment's IP), an error names the file, and stale attachments are still DELeted."""
     cni.cache.write(cache_entry("stale", version="1.1.0"))
-    Path(cni.cache.results_dir, unreadable_name).write_bytes(b'{"kind": "cniCacheV1", "trunc')
+    Path(cni.cache.results_dir, unreadable_name).write_bytes(content)
     network = make_network([{"type": "a"}], version="1.1.0")
 
     report = collect_garbage(cni, network, netns_exists=exists_only())
