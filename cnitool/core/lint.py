@@ -42,7 +42,7 @@ from cnitool.core.errors import CniError, ConfigError, NetworkNotFound, VersionE
 from cnitool.core.loader import LIST_EXTENSIONS, Discovery, LoadProblem, config_files, discover, load_file
 from cnitool.core.names import validate_network_name, validate_plugin_type
 from cnitool.core.netconf import NetworkConfig, PluginConfig
-from cnitool.core.version import CURRENT_VERSION, KNOWN_VERSIONS, parse_version
+from cnitool.core.version import CURRENT_VERSION, KNOWN_VERSIONS, known_version, parse_version
 
 ERROR = "error"
 WARNING = "warning"
@@ -513,10 +513,9 @@ def _message_finding(text: str, path: str, network: str | None) -> Finding:
 
 def _is_known(version: str) -> bool:
     try:
-        key = parse_version(version)
+        return known_version(version) is not None
     except CniError:
         return False
-    return any(parse_version(known) == key for known in KNOWN_VERSIONS)
 
 
 def _supports(supported: Sequence[str], version: str) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from cnitool.core.errors import InvalidResult, VersionError
 from cnitool.core.gojson import dumps_indented, json_type, replace_lone_surrogates
-from cnitool.core.version import KNOWN_VERSIONS, parse_version
+from cnitool.core.version import KNOWN_VERSIONS, known_version
 
 
 @dataclass(frozen=True)
@@ -138,14 +138,15 @@ def _reject_constant(name: str) -> Any:
 
 
 def _known_version(version: str) -> str:
-    """The version itself when it has a result layout; otherwise a VersionError naming it."""
-    parse_version(version)  # garbage → "invalid version" error (VER-02)
-    if version not in KNOWN_VERSIONS:
+    """The known version with a result layout that ``version`` names (``"1.0"``: ``"1.0.0"``,
+    VER-02); otherwise a VersionError naming it."""
+    known = known_version(version)  # garbage → "invalid version" error
+    if known is None:
         raise VersionError(
             f'unsupported CNI result version "{version}"',
             details="known versions: " + ", ".join(KNOWN_VERSIONS),
         )
-    return version
+    return known
 
 
 def _parse_020(obj: Mapping[str, Any], version: str) -> Result:
@@ -397,8 +398,13 @@ def convert_result(result: Result, to_version: str) -> Result:
     types.Route and keep theirs); going down to 0.1.0/0.2.0 keeps the first address of each
     family and the routes of those families, with only ``dst`` and ``gw``.
     """
-    if to_version not in KNOWN_VERSIONS or result.cni_version not in KNOWN_VERSIONS:
+    try:
+        target = known_version(to_version)
+    except VersionError:
+        target = None
+    if target is None or result.cni_version not in KNOWN_VERSIONS:
         raise VersionError(f"no converter for CNI result version {result.cni_version} to {to_version}")
+    to_version = target  # a network at "1.0" gets a 1.0.0 result (VER-02)
     if to_version == result.cni_version:
         return result
     if to_version in _LAYOUT_020 and result.cni_version not in _LAYOUT_020:

@@ -32,8 +32,14 @@ def version_at_least(version: str, minimum: str) -> bool:
     return parse_version(version) >= parse_version(minimum)
 
 
-def is_known(version: str) -> bool:
-    return version in KNOWN_VERSIONS
+def known_version(version: str) -> str | None:
+    """The known version equal to ``version`` compared as versions (``"1.0"`` is ``"1.0.0"``,
+    VER-02), or None for a well-formed version we do not know; garbage is a VersionError."""
+    key = parse_version(version)
+    for known in KNOWN_VERSIONS:
+        if parse_version(known) == key:
+            return known
+    return None
 
 
 def effective_version(cni_version: str, cni_versions: Iterable[str] | None) -> str:

@@ -144,6 +144,15 @@ def test_add_02_interface_attached_by_another_attachment_is_refused(
     assert runner.commands() == [("b", "ADD")]
 
 
+def test_add_01_network_at_a_short_version_runs_in_the_version_it_equals(cni: Cni, runner: FakeRunner) -> None:
+    """VER-02, RES-03: a config at "1.0" is at 1.0.0; the plugin's 1.0.0 answer needs no conversion
+    (it used to fail as "no converter ... to 1.0" after the plugin had succeeded)."""
+    runner.script("a", "ADD", ok(default_result("1.0.0")))
+    result = cni.add(make_network([{"type": "a"}], version="1.0"), RUNTIME)
+    assert result.cni_version == "1.0.0"
+    assert runner.calls[0].request["cniVersion"] == "1.0"  # passed to the plugin as written
+
+
 def test_add_01_cache_written_after_success_with_final_result(cni: Cni, runner: FakeRunner, cache_dir: Path) -> None:
     """CACHE-03: written only after the whole chain; it holds the final result and the runtime inputs."""
     seen: list[bool] = []

@@ -131,7 +131,6 @@ def test_res_01_null_is_an_empty_result(data: bytes | str) -> None:
     [
         ('{"cniVersion": "1.0.1"}', "1.1.0", "1.0.1"),
         ('{"cniVersion": "2.0.0"}', "1.1.0", "2.0.0"),
-        ('{"cniVersion": "1.0"}', "1.1.0", "1.0"),
         ("{}", "1.0.1", "1.0.1"),
         ("null", "3.0.0", "3.0.0"),
         ('{"cniVersion": "one"}', "1.1.0", "one"),
@@ -141,6 +140,15 @@ def test_res_01_unknown_version_is_a_version_error_naming_it(data: str, default:
     """RES-01/VER-02: a version without a known result layout cannot be parsed; the error names it."""
     with pytest.raises(VersionError, match=f'"{named}"'):
         parse_result(data, default_version=default)
+
+
+@pytest.mark.parametrize(("written", "known"), [("1.0", "1.0.0"), ("0.2", "0.2.0"), ("1.1", "1.1.0")])
+def test_res_01_a_short_version_is_the_known_one_it_equals(written: str, known: str) -> None:
+    """VER-02: versions compare numerically, so "1.0" is 1.0.0: parsed and converted in that layout."""
+    parsed = parse_result({"cniVersion": written, "ips": [{"address": "10.0.0.2/24"}]}, default_version="1.0.0")
+    assert parsed.cni_version == known
+    assert parse_result({"ips": [{"address": "10.0.0.2/24"}]}, default_version=written).cni_version == known
+    assert convert_result(_FULL_1_1, written).cni_version == known
 
 
 @pytest.mark.parametrize(
@@ -439,7 +447,7 @@ def test_res_02_no_valid_ip_addresses(source: Result, target: str) -> None:
         convert_result(source, target)
 
 
-@pytest.mark.parametrize("target", ["1.0.1", "2.0.0", "0.2", "", "latest"])
+@pytest.mark.parametrize("target", ["1.0.1", "2.0.0", "latest"])
 def test_res_02_unknown_target_version_names_both_versions(target: str) -> None:
     """RES-02/VER-02: converting to a version without a result layout fails naming both versions."""
     with pytest.raises(VersionError) as caught:
