@@ -435,7 +435,7 @@ class Linter:
                     plugin=use.label, detail=answer.details or None)
             elif not _supports(answer, version):
                 add(ERROR, f"does not support the network's cniVersion {version} "
-                           f"(it supports {', '.join(answer) or 'nothing'}) (VER-05)", plugin=use.label)
+                           f"(it supports {', '.join(answer) or 'nothing'})", plugin=use.label)
 
     # -- helpers -----------------------------------------------------------------------------
 

@@ -89,7 +89,7 @@ def test_ver_05_linter_with_fakes(tmp_path: Path) -> None:
     report = linter.run()
     got = [(f.severity, f.plugin, f.message, f.detail) for f in report.findings]
     assert got == [
-        (ERROR, "old (ipam of new)", "does not support the network's cniVersion 1.1.0 (it supports 0.4.0) (VER-05)", None),
+        (ERROR, "old (ipam of new)", "does not support the network's cniVersion 1.1.0 (it supports 0.4.0)", None),
         (ERROR, "gone", 'failed to find plugin "gone"', "look elsewhere"),
         (WARNING, "mute", "cannot check that it supports version 1.1.0: VERSION failed: decoding version info: not JSON", None),
     ]
