@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None, app: App | None = None) -> int:
         import traceback
 
         trace = traceback.format_exc() if app.debug else None
-        Output(app).internal_error(f"{type(err).__name__}: {err} (this is a bug in cnitool; run with --debug for the traceback)", trace)
+        advice = "see the traceback" if app.debug else "run with --debug for the traceback"
+        Output(app).internal_error(f"{type(err).__name__}: {err} (this is a bug in cnitool; {advice})", trace)
         return _exit(int(ExitCode.INTERNAL), argv)
     return _exit(status if isinstance(status, int) else 0, argv)
 

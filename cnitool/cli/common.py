@@ -85,14 +85,11 @@ def resolve_attachment(app: App, netns: str, options: dict[str, Any]) -> Attachm
     """
     from cnitool import netns as netns_adapter
     from cnitool.core.capabilities import shortcut_capabilities
-    from cnitool.core.runtime import RuntimeConf, container_id_for_netns, parse_cap_args, parse_cap_option, parse_cni_args
+    from cnitool.core.runtime import RuntimeConf, container_id_for_netns, parse_cap_args, parse_cap_option
 
     ifname, container_id, args, caps = options["ifname"], options["container_id"], options["args"], options["caps"]
     path = netns_adapter.resolve(netns)  # Go's rule: relative to $PWD when it names the cwd (CLI-02)
-    if args:
-        cni_args = parse_cni_args(";".join(args))
-    else:
-        cni_args = parse_cni_args(app.environ.get("CNI_ARGS", ""))
+    cni_args = cni_args_from(app, args)
     capability_args: dict[str, Any] = {}
     if app.environ.get("CAP_ARGS", ""):
         capability_args.update(parse_cap_args(app.environ["CAP_ARGS"]))
@@ -116,6 +113,15 @@ def resolve_attachment(app: App, netns: str, options: dict[str, Any]) -> Attachm
 
 
 
+def cni_args_from(app: App, args: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The CNI_ARGS pairs: the --arg options when given, else the CNI_ARGS variable (REQ-07)."""
+    from cnitool.core.runtime import parse_cni_args
+
+    if args:
+        return parse_cni_args(";".join(args), what="--arg")
+    return parse_cni_args(app.environ.get("CNI_ARGS", ""))
+
+
 def load_network(app: App, output: Output, name: str, conf_file: str | None = None) -> NetworkConfig:
     """Find the network in the config directories (skipped files become warnings, LOAD-05), or
     read it from ``--conf-file`` (LOAD-12), whose network must then be the one named."""
@@ -131,7 +137,8 @@ def load_network(app: App, output: Output, name: str, conf_file: str | None = No
     else:
         network, warnings = load_file(conf_file)
     if network.name != name:
-        raise ConfigError(f'{conf_file} defines network "{network.name}", not "{name}"')
+        source = "the config on stdin" if conf_file == "-" else conf_file
+        raise ConfigError(f'{source} defines network "{network.name}", not "{name}"')
     for warning in warnings:
         output.warning(warning)
     return network

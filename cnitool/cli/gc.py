@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 @click.option("--dry-run", is_flag=True, help="Only show what would be removed.")
 @conf_file_option
 @global_options
-def gc(network: str, netns: str | None, keep: tuple[str, ...], dry_run: bool, conf_file: str | None) -> None:
+def gc(network: str, netns: str | None, keep: tuple[str, ...], dry_run: bool, conf_file: str | None) -> int:
     from cnitool import netns as netns_adapter
     from cnitool.core.gc import collect_garbage
 
@@ -42,10 +42,9 @@ def gc(network: str, netns: str | None, keep: tuple[str, ...], dry_run: bool, co
     config = load_network(app, output, network, conf_file)
     report = collect_garbage(make_cni(app, output), config, netns_exists=netns_adapter.exists, keep=kept, dry_run=dry_run)
     output.document(_document(report), lambda console: _draw(console, report))
-    if report.errors:
-        for error in report.errors[1:]:
-            output.error(error)
-        raise report.errors[0]
+    for error in report.errors:  # in the order they happened; the first one sets the exit status
+        output.error(error)
+    return int(report.errors[0].exit_code) if report.errors else 0
 
 
 def _parse_keep(text: str) -> tuple[str, str]:

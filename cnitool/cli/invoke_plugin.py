@@ -41,13 +41,13 @@ def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: 
     import os
 
     from cnitool import netns as netns_adapter
-    from cnitool.cli.common import make_runner
+    from cnitool.cli.common import cni_args_from, make_runner
     from cnitool.cli.trace import call_record, format_call
     from cnitool.core.errors import PluginNotFound, UsageError
     from cnitool.core.names import validate_plugin_type
     from cnitool.core.pluginexec import PluginCaller
     from cnitool.core.runner import PluginInvocation
-    from cnitool.core.runtime import RuntimeConf, container_id_for_netns, parse_cni_args
+    from cnitool.core.runtime import RuntimeConf, container_id_for_netns
     from cnitool.core.version import CURRENT_VERSION
     from cnitool.invoke import find_plugin
 
@@ -80,7 +80,7 @@ def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: 
             container_id=container_id or container_id_for_netns(path),
             netns=path,
             ifname=ifname or app.environ.get("CNI_IFNAME") or "eth0",
-            args=parse_cni_args(";".join(args) if args else app.environ.get("CNI_ARGS", "")),
+            args=cni_args_from(app, args),
         )
     path = find_plugin(plugin, search_dirs)  # not found: a clear error before anything runs
     runner = make_runner(app)

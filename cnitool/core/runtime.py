@@ -44,8 +44,8 @@ def container_id_for_netns(netns_path: str) -> str:
     return "cnitool-" + digest[:10].hex()
 
 
-def parse_cni_args(text: str) -> tuple[tuple[str, str], ...]:
-    """Parse ``K=V;K=V`` (REQ-07).
+def parse_cni_args(text: str, what: str = "CNI_ARGS pair") -> tuple[tuple[str, str], ...]:
+    """Parse ``K=V;K=V`` (REQ-07); ``what`` names the source in errors (``--arg`` for the option).
 
     OURS: empty pairs are ignored and each pair splits at its first ``=``, so a value may contain
     ``=`` or be empty (the reference rejects both); a pair without ``=`` or with an empty key is an
@@ -57,9 +57,9 @@ def parse_cni_args(text: str) -> tuple[tuple[str, str], ...]:
             continue
         key, sep, value = pair.partition("=")
         if not sep:
-            raise UsageError(f'invalid CNI_ARGS pair "{pair}": expected KEY=VALUE', code=4)
+            raise UsageError(f'invalid {what} "{pair}": expected KEY=VALUE', code=4)
         if key == "":
-            raise UsageError(f'invalid CNI_ARGS pair "{pair}": the key is empty', code=4)
+            raise UsageError(f'invalid {what} "{pair}": the key is empty', code=4)
         pairs.append((key, value))
     return tuple(pairs)
 
@@ -114,7 +114,11 @@ def parse_cap_option(text: str) -> tuple[str, Any]:
     except _NotJson as err:
         raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err})', code=4) from None
     except json.JSONDecodeError as err:
-        raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err.msg})', code=4) from None
+        raise UsageError(
+            f'invalid --cap "{text}": the value is not valid JSON ({err.msg})', code=4,
+            hint=f"a string value needs JSON quotes: --cap '{name}=\"{raw}\"' "
+            "(or use a shortcut such as --mac, --ip, --port)",
+        ) from None
 
 
 def same_namespace(a: str, b: str) -> bool:

@@ -495,7 +495,7 @@ def test_cli_05_internal_error_exits_70(lab: Lab, mode: str) -> None:
         assert completed.returncode == 70, completed
         assert completed.stderr.startswith("Traceback (most recent call last):\n"), completed
         assert "\nRuntimeError: boom [x]\n" in completed.stderr
-        assert completed.stderr.endswith(f"internal error: {message}\n")
+        assert completed.stderr.endswith(f"internal error: {message.replace('run with --debug for', 'see')}\n")
 
 
 def test_cli_05_internal_error_debug_traceback_in_json_mode(lab: Lab) -> None:

@@ -241,8 +241,8 @@ def test_val_04_plugin_type_with_a_path_never_runs(env: Env, cnitool, netns: str
     [
         ("env", "novalue", 'invalid CNI_ARGS pair "novalue": expected KEY=VALUE'),
         ("env", "A=1;=2", 'invalid CNI_ARGS pair "=2": the key is empty'),
-        ("option", "novalue", 'invalid CNI_ARGS pair "novalue": expected KEY=VALUE'),
-        ("option", "=2", 'invalid CNI_ARGS pair "=2": the key is empty'),
+        ("option", "novalue", 'invalid --arg "novalue": expected KEY=VALUE'),
+        ("option", "=2", 'invalid --arg "=2": the key is empty'),
     ],
 )
 @pytest.mark.parametrize("verb", ["add", "del"])
@@ -666,3 +666,29 @@ def test_req_02_a_capability_nobody_declares_is_reported_not_silently_dropped(en
     assert run.stderr_json_lines() == []
     assert env.stdin("macer", "ADD")["runtimeConfig"] == {"mac": "02:00:00:00:00:09"}
     assert cnitool("del", "-o", "json", "net2", netns, env=env.vars).returncode == 0
+
+
+# ----------------------------------------------------------------------------- gc
+
+
+def test_gc_01_every_error_reported_in_order_and_the_first_sets_the_exit_status(env: Env, cnitool) -> None:
+    """GC-01: a damaged cache entry of the network (exit 3) holds plugin GC back; plugin GC errors
+    are all reported, in the order they happened, after the JSON document on stdout."""
+    env.raw_plugin("a", 'cat >/dev/null; echo \'{"code":5,"msg":"a cannot gc"}\'; exit 1\n')
+    env.raw_plugin("b", 'cat >/dev/null; echo \'{"code":7,"msg":"b cannot gc"}\'; exit 1\n')
+    env.network("net1", [{"type": "a"}, {"type": "b"}], version="1.1.0")
+
+    run = cnitool("gc", "-o", "json", "net1", env=env.vars)
+    assert run.returncode == 1, run
+    assert run.json()["pluginGC"] is True
+    assert [(e["plugin"], e["code"]) for e in run.stderr_json_lines()] == [("a", 5), ("b", 7)]
+    assert env.calls() == ["a GC", "b GC"]
+
+    (env.cache_dir / "results").mkdir()
+    (env.cache_dir / "results" / "net1-lost-eth0").write_text('{"kind":"cniCacheV1",')
+    damaged = cnitool("gc", "-o", "json", "net1", env=env.vars)
+    assert damaged.returncode == 3, damaged
+    assert damaged.json()["pluginGC"] is False
+    [error] = damaged.stderr_json_lines()
+    assert error["kind"] == "cache" and "net1-lost-eth0" in error["msg"]
+    assert env.calls() == ["a GC", "b GC"]  # no plugin ran the second time

@@ -113,6 +113,13 @@ def test_req_07_cap_option() -> None:
             parse_cap_option(bad)
 
 
+def test_req_07_cap_option_bare_string_hints_at_the_quotes() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_cap_option("mac=c2:11:22:33:44:55")
+    assert caught.value.hint == "a string value needs JSON quotes: --cap 'mac=\"c2:11:22:33:44:55\"' (or use a " \
+                                "shortcut such as --mac, --ip, --port)"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
