@@ -25,8 +25,8 @@ def check(network: str, netns: str, **options: Any) -> None:
     attachment = resolve_attachment(app, netns, options)
     cni = make_cni(app, output)
     config = load_network_or_cached(app, output, cni, network, attachment.runtime, options["conf_file"])
-    netns_adapter.check_netns(attachment.netns_path)  # CLI-03: before any plugin runs
-    cni.check(config, with_cached_arguments(cni, config.name, attachment.runtime))
+    cni.check(config, with_cached_arguments(cni, config.name, attachment.runtime),
+              check_netns=netns_adapter.check_netns)  # CLI-03: before any plugin runs
     if config.disable_check:
         output.done(f"Network {config.name} has disableCheck set: nothing was checked")
     else:

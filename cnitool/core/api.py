@@ -6,7 +6,7 @@ as values or errors: no printing, no environment, no flags.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnitool.core.cache import CacheEntry, ResultCache
@@ -203,8 +203,11 @@ class Cni:
 
     # ----------------------------------------------------------------------------- CHECK
 
-    def check(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
-        """CHECK-01, in the reference's order of tests."""
+    def check(self, network: NetworkConfig, runtime: RuntimeConf, *,
+              check_netns: Callable[[str], None] | None = None) -> None:
+        """CHECK-01, in the reference's order of tests. ``check_netns(path)`` raises when the
+        namespace cannot be used; it is asked only when plugins are about to run (CLI-03), so a
+        network that checks nothing answers the same whatever became of the namespace."""
         validate_inputs(network, runtime)
         if not _at_least(network.version, "0.4.0"):
             raise ConfigError(f'configuration version "{network.version}" does not support the CHECK command', code=1)
@@ -221,6 +224,8 @@ class Cni:
                     f'interface "{runtime.ifname}": it was not added (CHECK needs a previous ADD)',
                     hint=f"looked for {self.cache.path(network.name, runtime.container_id, runtime.ifname)}",
                 )
+            if check_netns is not None:
+                check_netns(runtime.netns)
             for plugin in network.plugins:
                 request = build_request(network, plugin, prev_result=cached, capability_args=runtime.capability_args)
                 self.caller.call(plugin, "CHECK", request, runtime)

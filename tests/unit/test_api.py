@@ -19,6 +19,7 @@ from cnitool.core.errors import (
     CacheError,
     ConfigError,
     ExitCode,
+    NetnsError,
     NotAdded,
     PluginFailed,
     PluginNotFound,
@@ -482,6 +483,27 @@ def test_check_01_plugins_in_order_with_cached_result(cni: Cni, runner: FakeRunn
         assert call.request["prevResult"] == {"cniVersion": "1.0.0", "ips": [{"address": "10.0.0.7/24"}]}
         assert call.env["CNI_COMMAND"] == "CHECK"
     assert runner.calls[1].request["runtimeConfig"] == {"mac": "02:00:00:00:00:01"}
+
+
+def test_check_01_namespace_checked_only_when_plugins_are_about_to_run(cni: Cni, runner: FakeRunner) -> None:
+    """CHECK-01 then CLI-03: the version test and disableCheck come first (a network that checks
+    nothing succeeds whatever became of the namespace); a gone namespace stops CHECK before any plugin."""
+    asked: list[str] = []
+
+    def namespace_gone(path: str) -> None:
+        asked.append(path)
+        raise NetnsError(f'network namespace "{path}" does not exist')
+
+    cni.check(three_plugins(disableCheck=True), RUNTIME, check_netns=namespace_gone)
+    with pytest.raises(ConfigError):
+        cni.check(three_plugins("0.3.1"), RUNTIME, check_netns=namespace_gone)
+    assert asked == []
+    network = three_plugins()
+    write_cache(cni, network, {"cniVersion": "1.0.0", "ips": [{"address": "10.0.0.7/24"}]})
+    with pytest.raises(NetnsError):
+        cni.check(network, RUNTIME, check_netns=namespace_gone)
+    assert asked == [RUNTIME.netns]
+    assert runner.calls == []
 
 
 def test_check_01_legacy_bare_result(cni: Cni, runner: FakeRunner, cache_dir: Path) -> None:
