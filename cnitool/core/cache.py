@@ -19,7 +19,6 @@ from cnitool.core.errors import CacheError
 from cnitool.core.gojson import dumps_compact, dumps_go_interface
 
 CACHE_KIND = "cniCacheV1"
-DEFAULT_CACHE_DIR = "/var/lib/cni"
 RESULTS_SUBDIR = "results"
 
 

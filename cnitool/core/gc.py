@@ -33,10 +33,6 @@ class GcReport:
     plugin_gc: bool = False  # whether plugins were sent GC (spec ≥ 1.1.0)
     errors: list[CniError] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
 
 def collect_garbage(
     cni: Cni,
