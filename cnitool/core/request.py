@@ -31,9 +31,15 @@ def build_request(
     """The request config of ADD, DEL and CHECK (REQ-01 … REQ-04)."""
     request = _base(network, plugin)
     runtime_config = _runtime_config(plugin, capability_args or {})
+    wire = result_to_wire(prev_result) if prev_result is not None else None
     if runtime_config:
         request["runtimeConfig"] = runtime_config
-    return _encode(request, prev_result=result_to_wire(prev_result) if prev_result is not None else None)
+        # libcni injects runtimeConfig with a second InjectConf, which re-reads the whole object,
+        # the injected prevResult included, as a Go map: its keys come out sorted too.
+        if wire is not None:
+            request["prevResult"] = wire
+        return _encode(request)
+    return _encode(request, prev_result=wire)
 
 
 def build_gc_request(network: NetworkConfig, plugin: PluginConfig, valid: Iterable[tuple[str, str]]) -> bytes:

@@ -128,6 +128,22 @@ def test_req_03_prev_result_in_its_version_layout() -> None:
     )
 
 
+def test_req_03_prev_result_with_injected_runtime_config_is_a_sorted_map() -> None:
+    """REQ-02 + REQ-03: libcni injects runtimeConfig with a second InjectConf that re-reads the
+    whole object as a Go map, so the 0.4.0 prevResult loses its struct order: keys sorted."""
+    network = make_network([plugin(capabilities={"mac": True})], version="0.4.0")
+    prev = convert_result(parse_result(RESULT_100, default_version="1.0.0"), "0.4.0")
+    sorted_040 = (
+        '{"cniVersion":"0.4.0","dns":{},"interfaces":[{"mac":"aa:bb:cc:dd:ee:ff","name":"eth0",'
+        '"sandbox":"/var/run/netns/ns1"}],"ips":[{"address":"10.0.0.2/24","gateway":"10.0.0.1","interface":0,'
+        '"version":"4"}],"routes":[{"dst":"0.0.0.0/0"}]}'
+    )
+    assert build_request(network, network.plugins[0], prev_result=prev, capability_args=CAP_ARGS) == (
+        b'{"capabilities":{"mac":true},"cniVersion":"0.4.0","name":"net1","prevResult":' + sorted_040.encode()
+        + b',"runtimeConfig":{"mac":"02:00:00:00:00:01"},"type":"bridge"}'
+    )
+
+
 def test_req_03_prev_result_1_0_sorted() -> None:
     network = make_network([plugin()], version="1.0.0")
     prev = parse_result(RESULT_100, default_version="1.0.0")
