@@ -91,7 +91,23 @@ def check_netns(path: str) -> None:
     namespace (a plain file, a stale ``ip netns`` mount point, another kind of namespace), or is
     the host's namespace: PID 1's or our own, which the plugins run in (EXEC-04).
     """
-    identity = _netns_identity(path)
+    _refuse_host(path, _netns_identity(path))
+
+
+def refuse_host_namespace(path: str) -> None:
+    """For DEL, which goes ahead when the namespace is gone (best effort), and CHECK, before it
+    looks at the cache: refuse the host's own namespace, where a DEL would delete host interfaces
+    (``-i eth0``: the host's eth0), and a namespace we may not open."""
+    try:
+        identity = _netns_identity(path)
+    except NetnsError as err:
+        if isinstance(err.__cause__, PermissionError):
+            raise  # it exists but cannot be told apart from the host's (PID 1's, in a container)
+        return
+    _refuse_host(path, identity)
+
+
+def _refuse_host(path: str, identity: tuple[int, int]) -> None:
     if identity in _host_identities():
         raise NetnsError(
             f'network namespace "{path}" is the host\'s network namespace; refusing to configure it',

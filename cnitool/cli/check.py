@@ -23,6 +23,7 @@ def check(network: str, netns: str, **options: Any) -> None:
     app = get_app()
     output = Output(app)
     attachment = resolve_attachment(app, netns, options)
+    netns_adapter.refuse_host_namespace(attachment.netns_path)  # whether it exists: asked later
     cni = make_cni(app, output)
     config = load_network_or_cached(app, output, cni, network, attachment.runtime, options["conf_file"])
     cni.check(config, with_cached_arguments(cni, config.name, attachment.runtime),

@@ -32,6 +32,7 @@ def delete(network: str, netns: str, remove_netns: bool, **options: Any) -> None
     attachment = resolve_attachment(app, netns, options)
     if remove_netns and not netns_adapter.is_named(attachment.netns_path):
         raise UsageError(f"--remove-netns removes only namespaces under {netns_adapter.NETNS_DIR}, not {attachment.netns_path}")
+    netns_adapter.refuse_host_namespace(attachment.netns_path)  # before any plugin runs (CLI-03)
     cni = make_cni(app, output)
     config = load_network_or_cached(app, output, cni, network, attachment.runtime, options["conf_file"])
     was_cached = cni.cache.has_entry(config.name, attachment.runtime.container_id, attachment.runtime.ifname)

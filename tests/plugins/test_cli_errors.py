@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -691,3 +694,41 @@ def test_gc_01_every_error_reported_in_order_and_the_first_sets_the_exit_status(
     [error] = damaged.stderr_json_lines()
     assert error["kind"] == "cache" and "net1-lost-eth0" in error["msg"]
     assert env.calls() == ["a GC", "b GC"]  # no plugin ran the second time
+
+
+# ----------------------------------------------------------------------------- the host namespace
+
+
+@pytest.fixture(params=["proc", "bind-mount"])
+def host_netns_path(request, tmp_path: Path) -> Iterator[str]:
+    """The host's network namespace: as /proc/self/ns/net, or bind-mounted elsewhere (another path,
+    the same nsfs inode)."""
+    if request.param == "proc":
+        yield "/proc/self/ns/net"
+        return
+    target = tmp_path / "hostns"
+    target.write_text("")
+    subprocess.run(["mount", "--bind", "/proc/self/ns/net", str(target)], check=True)
+    try:
+        yield str(target)
+    finally:
+        subprocess.run(["umount", str(target)], check=False)
+
+
+@pytest.mark.parametrize("verb", ["add", "check", "del"])
+def test_cli_03_every_verb_refuses_the_host_namespace(env: Env, cnitool, verb: str, host_netns_path: str) -> None:
+    """CLI-03: the host's own namespace is refused before any plugin runs, by DEL too (which
+    otherwise goes ahead when the namespace is gone): `del NET /proc/self/ns/net -i X` used to
+    have the plugins delete the host's link X."""
+    victim = f"nuv{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "link", "add", victim, "type", "veth", "peer", "name", victim + "p"], check=True)
+    try:
+        env.plugin("p", extra='[ "$CNI_COMMAND" = DEL ] && ip link del "$CNI_IFNAME"')
+        env.network("net1", [{"type": "p"}])
+        run = cnitool(verb, "-o", "json", "net1", host_netns_path, "-i", victim, env=env.vars)
+        assert run.returncode == 3, run
+        assert "is the host's network namespace" in error_object(run)["msg"]
+        assert env.calls() == []
+        assert subprocess.run(["ip", "link", "show", victim], capture_output=True).returncode == 0
+    finally:
+        subprocess.run(["ip", "link", "del", victim], check=False, capture_output=True)
