@@ -40,6 +40,7 @@ def console(stream: TextIO, color: bool | None) -> Console:
     return Console(
         file=stream,
         markup=False,
+        emoji=False,  # a MAC such as 52:82:79:cd:19:30 holds ":cd:", which rich would turn into 💿
         highlight=False,
         soft_wrap=False,
         force_terminal=color,

@@ -71,3 +71,21 @@ def test_plugin_text_cannot_drive_the_terminal() -> None:
     text = screen.getvalue()
     assert "\x1b" not in text and "\x07" not in text
     assert "\\x1b]0;PWNED\\x07\\x1b[2J" in text
+
+
+def test_plugin_text_is_never_turned_into_emoji() -> None:
+    """rich reads ":cd:" as an emoji code; a MAC, a name or a DNS domain must print as it is."""
+    from cnitool.core.result import parse_result
+
+    result = parse_result({
+        "cniVersion": "1.0.0",
+        "interfaces": [{"name": "eth:smile:0", "mac": "52:82:79:cd:19:30", "sandbox": "/var/run/netns/x"}],
+        "ips": [{"address": "10.0.0.2/24", "interface": 0}],
+        "dns": {"domain": ":thumbs_up:"},
+    }, default_version="1.0.0")
+    screen = io.StringIO()
+    human.write_result(human.console(screen, False), result, "Added :cd:")
+    text = screen.getvalue()
+    assert "52:82:79:cd:19:30" in text and "eth:smile:0" in text and ":thumbs_up:" in text
+    assert "Added :cd:" in text
+    assert not any(ord(char) > 0x2FFF for char in text)  # box drawing is below; emoji are above
