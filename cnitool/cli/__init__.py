@@ -2,7 +2,8 @@
 
 Exit statuses (CLI-05): 0 success; 1 a plugin reported an error (a failing CHECK included);
 2 bad usage or invalid configuration; 3 an environment problem (network, plugin or namespace not
-found, permission, unusable cache); 4 a plugin timed out; 70 internal error; 130 interrupted.
+found, permission, unusable cache); 4 a plugin timed out; 70 internal error; 130 interrupted
+(Ctrl-C; 143 for SIGTERM, 129 for SIGHUP, which also roll an unfinished ADD back).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import click
 
 from cnitool import __version__
+from cnitool.cli import signals
 from cnitool.cli.add import add
 from cnitool.cli.app import ENVIRONMENT_HELP, EXIT_STATUS_HELP, App, global_options
 from cnitool.cli.check import check
@@ -64,14 +66,16 @@ def main(argv: list[str] | None = None, app: App | None = None) -> int:
     from cnitool.core.errors import CniError, ExitCode
 
     app = app or App()
+    if argv is None:  # the real process, not a test calling main() in its own
+        signals.install()
     try:
         status = cli.main(args=argv, prog_name="cnitool", obj=app, standalone_mode=False)
     except CniError as err:
         Output(app).error(err)
         return _exit(int(err.exit_code), argv)
-    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
-        Output(app).interrupted()
-        return _exit(int(ExitCode.INTERRUPTED), argv)
+    except (click.exceptions.Abort, KeyboardInterrupt) as interrupt:  # click turns Ctrl-C into Abort
+        Output(app).interrupted(_rollback_errors(interrupt))
+        return _exit(signals.exit_status(interrupt), argv)
     except click.ClickException as err:
         Output(app).usage_error(err)
         return _exit(err.exit_code, argv)
@@ -83,6 +87,16 @@ def main(argv: list[str] | None = None, app: App | None = None) -> int:
         Output(app).internal_error(f"{type(err).__name__}: {err} (this is a bug in cnitool; {advice})", trace)
         return _exit(int(ExitCode.INTERNAL), argv)
     return _exit(status if isinstance(status, int) else 0, argv)
+
+
+def _rollback_errors(interrupt: BaseException) -> list:
+    """What went wrong while an interrupted ADD was rolled back (core attaches it to the interrupt)."""
+    cause: BaseException | None = interrupt
+    while cause is not None:
+        if hasattr(cause, "rollback_errors"):
+            return list(cause.rollback_errors)
+        cause = cause.__cause__ or cause.__context__
+    return []
 
 
 def _exit(status: int, argv: list[str] | None) -> int:

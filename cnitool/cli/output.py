@@ -5,6 +5,7 @@ Diagnostics go to stderr; stdout carries only the result.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -111,12 +112,18 @@ class Output:
         else:
             error.show(file=self.app.stderr)
 
-    def interrupted(self) -> None:
+    def interrupted(self, rollback_errors: Sequence[CniError] = ()) -> None:
+        """Ctrl-C or SIGTERM; with what the rollback of an interrupted ADD could not undo."""
+        failed = [str(error) for error in rollback_errors]
         if self.app.diagnostics_json:
             self._machine.write_document_line(self.app.stderr, {"level": "error", "kind": "interrupted", "code": None,
-                                                                "msg": "interrupted"})
+                                                                "msg": "interrupted", "rollback_errors": failed})
         else:
+            from cnitool.render.human import printable
+
             self.app.stderr.write("interrupted\n")
+            for message in failed:
+                self.app.stderr.write(f"rollback also failed: {printable(message)}\n")
             self.app.stderr.flush()
 
     def internal_error(self, message: str, traceback: str | None = None) -> None:

@@ -72,11 +72,13 @@ class Cni:
                 if rollback:
                     self._roll_back(network, runtime, started, result, err)
                 raise
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as interrupt:
                 # Ctrl-C in the middle of the chain: the runner killed the running plugin; what
                 # the chain built so far is rolled back too (a second Ctrl-C stops the rollback).
                 if rollback:
-                    self._roll_back(network, runtime, started, result, CniError("interrupted"))
+                    failure = CniError("interrupted")
+                    self._roll_back(network, runtime, started, result, failure)
+                    interrupt.rollback_errors = failure.rollback_errors  # type: ignore[attr-defined]
                 raise
 
     def _refuse_interface_taken(self, network: NetworkConfig, runtime: RuntimeConf) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -275,9 +276,11 @@ def test_add_02_plugin_not_found_is_not_rolled_back(world: World) -> None:
     assert world.stdin_of("p1", "DEL", "c1")["prevResult"] == R1
 
 
-def test_add_02_interrupted_add_rolls_back_and_removes_the_namespace_it_created(world: World, unique) -> None:
-    """ADD-02, CLI-03: Ctrl-C while the second plugin runs: that plugin is killed, both get DEL in
-    reverse order, no cache entry is written, and the namespace cnitool created is removed; exit 130."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["ctrl-c", "sigterm", "sighup"])
+def test_add_02_interrupted_add_rolls_back_and_removes_the_namespace_it_created(world: World, unique, signum) -> None:
+    """ADD-02, CLI-03, CLI-05: Ctrl-C (or the SIGTERM of a CI timeout, the SIGHUP of a closed
+    terminal) while the second plugin runs: that plugin is killed, both get DEL in reverse order,
+    no cache entry is written, and the namespace cnitool created is removed; exit 128 + signal."""
     world.plugin("p1", RECORD + answer(R1))
     world.plugin("hang", RECORD + 'if [ "$CNI_COMMAND" = ADD ]; then touch "$TDIR/hanging"; sleep 60; fi\n')
     net = world.network(["p1", "hang"])
@@ -286,18 +289,62 @@ def test_add_02_interrupted_add_rolls_back_and_removes_the_namespace_it_created(
     try:
         assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
         assert netns.exists(f"/var/run/netns/{name}")  # created by cnitool for the bare name
-        proc.send_signal(2)  # SIGINT, as Ctrl-C sends it
+        proc.send_signal(signum)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
         if os.path.lexists(f"/var/run/netns/{name}"):
             netns.remove(name)
-    assert proc.returncode == 130, proc.stderr.read() if proc.stderr else proc
+    assert proc.returncode == 128 + signum, proc.stderr.read() if proc.stderr else proc
     assert world.log() == ["p1 ADD c1", "hang ADD c1", "hang DEL c1", "p1 DEL c1"]
     assert world.stdin_of("hang", "DEL", "c1")["prevResult"] == R1
     assert world.cache_files() == []
     assert not os.path.lexists(f"/var/run/netns/{name}")
+
+
+def test_add_02_interrupted_add_reports_what_the_rollback_could_not_undo(world: World) -> None:
+    """ADD-02, CLI-05: SIGTERM while the second plugin runs; the first plugin's rollback DEL fails,
+    and the interrupted error line says so (the user must learn that something was left behind)."""
+    world.plugin("p1", RECORD + answer(R1) + 'if [ "$CNI_COMMAND" = DEL ]; then echo \'{"code": 5, "msg": "p1 stuck"}\'; exit 1; fi\n')
+    world.plugin("hang", RECORD + 'if [ "$CNI_COMMAND" = ADD ]; then touch "$TDIR/hanging"; sleep 60; fi\n')
+    net = world.network(["p1", "hang"])
+    proc = world.start("add", net, world.netns, "--container-id", "c1")
+    try:
+        assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
+        proc.send_signal(signal.SIGTERM)
+        _stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    error = json.loads(stderr.splitlines()[-1])
+    assert (error["level"], error["kind"]) == ("error", "interrupted"), error
+    assert error["rollback_errors"] == ['plugin type="p1" failed (delete): p1 stuck']
+    assert world.log() == ["p1 ADD c1", "hang ADD c1", "hang DEL c1", "p1 DEL c1"]
+
+
+def test_add_ignored_sighup_stays_ignored(world: World) -> None:
+    """CLI-05: under ``nohup`` (SIGHUP ignored when cnitool starts) a closed terminal does not
+    interrupt the ADD; Ctrl-C still does (exit 130)."""
+    world.plugin("hang", RECORD + 'if [ "$CNI_COMMAND" = ADD ]; then touch "$TDIR/hanging"; sleep 60; fi\n')
+    net = world.network(["hang"])
+    proc = subprocess.Popen(world.argv("add", net, world.netns, "--container-id", "c1"), env=world.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    try:
+        assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
+        proc.send_signal(signal.SIGHUP)
+        assert not wait_for(lambda: proc.poll() is not None, within=1), proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130
+    assert world.log() == ["hang ADD c1", "hang DEL c1"]
 
 
 def test_add_02_no_rollback_keeps_the_half_built_state(world: World) -> None:

@@ -1,0 +1,42 @@
+"""SIGTERM and SIGHUP end cnitool the way Ctrl-C does.
+
+A CI job's timeout, ``systemctl stop`` or a closed terminal sends these, not SIGINT. Raised as a
+KeyboardInterrupt, they take the same path: the running plugin's process group is killed and an
+unfinished ADD is rolled back (ADD-02), then cnitool exits with 128 + the signal number.
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+from cnitool.core.errors import ExitCode
+
+HANDLED = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Terminated(KeyboardInterrupt):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, _frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
+def install() -> None:
+    for signum in HANDLED:
+        # An ignored signal stays ignored: `nohup cnitool add ...` must survive the closed terminal.
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _raise_terminated)
+
+
+def exit_status(interrupt: BaseException) -> int:
+    """128 + N for the signal that ended us: 130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP."""
+    cause: BaseException | None = interrupt
+    while cause is not None:  # click wraps the KeyboardInterrupt in an Abort
+        if isinstance(cause, Terminated):
+            return 128 + cause.signum
+        cause = cause.__cause__ or cause.__context__
+    return int(ExitCode.INTERRUPTED)
