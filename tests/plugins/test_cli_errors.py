@@ -519,7 +519,8 @@ def test_add_02_rollback_failure_is_reported(env: Env, cnitool, netns: str) -> N
 
 
 def test_exec_08_successful_plugin_stderr_is_passed_on(env: Env, cnitool, netns: str) -> None:
-    """EXEC-08: a successful plugin's stderr reaches our stderr, labelled with the plugin (a JSON line with -o json)."""
+    """EXEC-08: a successful plugin's stderr reaches our stderr, labelled with the plugin (a JSON line with -o json);
+    EXEC-05: stdout and stderr are captured separately (the stderr text never spoils the JSON result)."""
     env.plugin("talky", extra='echo "note from [talky]" >&2')
     env.network("net1", [{"type": "talky", "name": "t1"}])
 
@@ -576,7 +577,7 @@ def test_exec_03_environment_each_plugin_sees(env: Env, cnitool, netns: str, tmp
 
 
 def test_req_01_02_03_request_config_on_stdin(env: Env, cnitool, netns: str) -> None:
-    """REQ-01 (name, cniVersion, unknown keys kept), REQ-02 (runtimeConfig only for declared capabilities),
+    """EXEC-05 (stdin is the request config), REQ-01 (name, cniVersion, unknown keys kept), REQ-02 (runtimeConfig only for declared capabilities),
     REQ-03 (prevResult: none for the first ADD, the previous result for the next, the cached one on DEL)."""
     first_result = {"cniVersion": "1.0.0", "ips": [{"address": "10.0.0.1/24"}]}
     final_result = {"cniVersion": "1.0.0", "ips": [{"address": "10.0.0.2/24"}]}
