@@ -107,8 +107,8 @@ class Output:
     def usage_error(self, error: click.ClickException) -> None:
         """click's usage errors: its own text for people, one JSON object with -o json (CLI-05)."""
         if self.app.diagnostics_json:
-            self._machine.write_document_line(
-                self.app.stderr, {"level": "error", "kind": "usage", "code": None, "msg": error.format_message()})
+            self._machine.write_document_line(self.app.stderr,
+                                              self._machine.error_document("usage", error.format_message()))
         else:
             error.show(file=self.app.stderr)
 
@@ -116,8 +116,8 @@ class Output:
         """Ctrl-C or SIGTERM; with what the rollback of an interrupted ADD could not undo."""
         failed = [str(error) for error in rollback_errors]
         if self.app.diagnostics_json:
-            self._machine.write_document_line(self.app.stderr, {"level": "error", "kind": "interrupted", "code": None,
-                                                                "msg": "interrupted", "rollback_errors": failed})
+            self._machine.write_document_line(
+                self.app.stderr, self._machine.error_document("interrupted", "interrupted", rollback_errors=failed))
         else:
             from cnitool.render.human import printable
 

@@ -7,6 +7,7 @@ the document in a pipe.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TextIO
 
 from cnitool.core.errors import CniError
@@ -35,12 +36,22 @@ def write_warning(stream: TextIO, message: str) -> None:
     write_document_line(stream, {"level": "warning", "msg": message})
 
 
+def error_document(kind: str, msg: str, *, rollback_errors: Sequence[str] = (),
+                   traceback: str | None = None) -> dict[str, object]:
+    """CLI-05: an error that is no CniError (usage, interrupt, bug) with the keys of one that is.
+
+    Scripts read ``.details`` or ``.plugin`` of whatever error they get, so every error object
+    has the same keys: null where a field does not apply, "" for the text fields ``details`` and
+    ``stderr``, as a CniError has them when empty.
+    """
+    document = CniError(msg).to_dict()
+    document.update(kind=kind, rollback_errors=list(rollback_errors), traceback=traceback)
+    return document
+
+
 def write_error(stream: TextIO, error: CniError) -> None:
-    write_document_line(stream, error.to_dict())
+    write_document_line(stream, {**error.to_dict(), "traceback": None})
 
 
 def write_internal_error(stream: TextIO, message: str, traceback: str | None = None) -> None:
-    document: dict[str, object] = {"level": "error", "kind": "internal", "code": None, "msg": message}
-    if traceback:
-        document["traceback"] = traceback
-    write_document_line(stream, document)
+    write_document_line(stream, error_document("internal", message, traceback=traceback or None))

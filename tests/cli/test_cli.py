@@ -483,9 +483,9 @@ def test_cli_05_internal_error_exits_70(lab: Lab, mode: str) -> None:
     assert completed.stdout == ""
     message = "RuntimeError: boom [x] (this is a bug in cnitool; run with --debug for the traceback)"
     if mode == "json":
-        assert [json.loads(line) for line in completed.stderr.splitlines()] == [
-            {"level": "error", "kind": "internal", "code": None, "msg": message}
-        ]
+        [error] = [json.loads(line) for line in completed.stderr.splitlines()]
+        assert (error["level"], error["kind"], error["code"], error["msg"]) == ("error", "internal", None, message)
+        assert error["traceback"] is None  # every key of an error object, null here (CLI-05)
     else:
         assert completed.stderr == f"internal error: {message}\n"
     assert "Traceback" not in completed.stderr

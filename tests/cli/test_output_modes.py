@@ -45,7 +45,9 @@ def test_cli_05_usage_errors_are_json_lines_with_o_json() -> None:
     status = main(["-o", "json", "no-such-verb"], _app(io.StringIO(), stderr))
     assert status == 2
     [line] = stderr.getvalue().splitlines()
-    assert json.loads(line) == {"level": "error", "kind": "usage", "code": None, "msg": "No such command 'no-such-verb'."}
+    error = json.loads(line)
+    assert (error["level"], error["kind"], error["code"], error["msg"]) == (
+        "error", "usage", None, "No such command 'no-such-verb'.")
 
 
 def test_unwritable_trace_file_is_a_usage_error_before_anything_runs(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 RESULT_1_0 = {"cniVersion": "1.0.0", "ips": [{"address": "10.1.2.3/24", "gateway": "10.1.2.1"}]}
-ERROR_FIELDS = {"level", "code", "msg", "details", "plugin", "command", "stderr"}
+# CLI-05: the keys of every error object, whatever its kind.
+ERROR_FIELDS = {"level", "kind", "code", "msg", "details", "plugin", "command", "stderr", "hint",
+                "rollback_errors", "traceback"}
 
 
 def write_json(path: Path, document: object) -> Path:
@@ -81,7 +83,7 @@ def error_object(run) -> dict:
     assert all(isinstance(obj, dict) for obj in objects), run
     error = objects[-1]
     assert error["level"] == "error", run
-    assert ERROR_FIELDS <= set(error), run
+    assert set(error) == ERROR_FIELDS, run
     return error
 
 
