@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     short_help="Check network configurations without running them.",
     help="Check network configurations without running them.\n\n"
     "Without arguments, every file of the configuration directories. An argument that is an "
-    "existing file is checked as a file (with its plugin folder), an existing directory as a "
-    "configuration directory, anything else as a network name.\n\n"
+    "existing directory is checked as a configuration directory; an existing file, or any argument "
+    "with a / (a network name has none), as a file (with its plugin folder); one ending in "
+    ".conflist, .conf or .json as the network of that name if there is one, else as a file; "
+    "anything else as a network name. A file that does not exist is an error.\n\n"
     "Checks: JSON syntax (file:line:col), required keys and their types, network and plugin "
     "names, cniVersion and cniVersions, keys reserved for the runtime, plugins present and "
     "executable in the plugin path, each plugin's VERSION answer including the network's "
@@ -44,6 +46,7 @@ def validate(targets: tuple[str, ...], strict: bool) -> int:
     from cnitool.cli.plugins import version_probe
     from cnitool.core.errors import ExitCode
     from cnitool.core.lint import Linter
+    from cnitool.core.loader import LIST_EXTENSIONS, SINGLE_EXTENSIONS
     from cnitool.invoke import find_plugin
 
     app = get_app()
@@ -54,10 +57,12 @@ def validate(targets: tuple[str, ...], strict: bool) -> int:
     if not targets:
         linter.add_directories(app.conf_dirs)
     for target in targets:
-        if os.path.isfile(target):
-            linter.add_file(target)
-        elif os.path.isdir(target):
+        if os.path.isdir(target):
             linter.add_directories([target])
+        elif os.path.isfile(target) or "/" in target:  # a network name never holds "/" (VAL-02)
+            linter.add_file(target)
+        elif target.endswith(LIST_EXTENSIONS + SINGLE_EXTENSIONS):
+            linter.add_network_or_file(target, app.conf_dirs)
         else:
             linter.add_network(target, app.conf_dirs)
     report = linter.run()

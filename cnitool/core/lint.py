@@ -316,12 +316,24 @@ class Linter:
             return
         self.add_directories(dirs, only_name=name)
 
+    def add_network_or_file(self, name: str, dirs: Sequence[str]) -> None:
+        """A name that ends like a config file (``x.conf``): the network when one in ``dirs`` has
+        that name, else the file that was surely meant (reported missing when it is)."""
+        if name in file_names(discover(dirs)).values():
+            self.add_network(name, dirs)
+        else:
+            self.add_file(name)
+
     def add_file(self, path: str) -> None:
         """One file given directly, with its plugin folder next to it (LOAD-12)."""
         if f"file:{path}" in self._asked:
             return
         self._asked.add(f"file:{path}")
         self._file(path)
+        if not os.path.isfile(path):  # said plainly, not as the loader's read error
+            self._findings.append(Finding(ERROR, "not a regular file" if os.path.exists(path) else "no such file",
+                                          file=path))
+            return
         try:
             network, warnings = load_file(path)
         except (ConfigError, NetworkNotFound, VersionError) as err:
