@@ -7,6 +7,7 @@ wins) over the environment variable over the default (CLI-01).
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -20,6 +21,11 @@ DEFAULT_CONF_DIR = "/etc/cni/net.d"
 DEFAULT_PLUGIN_DIRS = ("/opt/cni/bin", "/usr/libexec/cni", "/usr/lib/cni")
 DEFAULT_CACHE_DIR = "/var/lib/cni"
 DEFAULT_TIMEOUT = 120.0
+# The largest --timeout: one week. No plugin call needs longer (a DHCP lease or a slow IPAM takes
+# minutes), "effectively never" is what anybody asking for more means, and the deadline must stay
+# far below what the wait for the plugin accepts: epoll and poll take an int of milliseconds,
+# about 24.8 days, and larger values crashed the tool (OverflowError) half-way through a chain.
+MAX_TIMEOUT = 7 * 24 * 3600.0
 
 # Shown by --help (CLI-01, CLI-05); "\b" keeps click from rewrapping the lines.
 ENVIRONMENT_HELP = (
@@ -142,6 +148,26 @@ def isatty(stream: TextIO) -> bool:
         return False
 
 
+class TimeoutSeconds(click.ParamType):
+    """A finite number of seconds in (0, MAX_TIMEOUT].
+
+    click's FloatRange lets NaN through (every comparison with it is false) and leaves no room for
+    a reason, so the check is ours: NaN, infinities and overflowing literals such as ``1e400``
+    fail with the range like any other value out of it.
+    """
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not 0 < seconds <= MAX_TIMEOUT:  # also true for NaN
+            self.fail(f"{value} is not in the range 0<x<={MAX_TIMEOUT:g} (seconds; at most one week)", param, ctx)
+        return seconds
+
+
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     # Flags count only when given: their False default must not undo one given before the verb.
     if param.name is not None and value not in (None, False):
@@ -165,9 +191,10 @@ GLOBAL_OPTIONS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("-o", "--output", "output", type=click.Choice(["auto", "json", "table"]),
                  expose_value=False, callback=_store,
                  help="auto: a table on a terminal, the reference JSON in a pipe [default: auto]."),
-    click.option("--timeout", "timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+    click.option("--timeout", "timeout", type=TimeoutSeconds(), metavar="SECONDS",
                  expose_value=False, callback=_store,
-                 help=f"Kill a plugin call that runs longer than this [default: {DEFAULT_TIMEOUT:g}]."),
+                 help=f"Kill a plugin call that runs longer than this, at most {MAX_TIMEOUT:g} (a week) "
+                      f"[default: {DEFAULT_TIMEOUT:g}]."),
     click.option("--color", "color", type=click.Choice(["auto", "always", "never"]),
                  expose_value=False, callback=_store, help="Colour in human output [default: auto; NO_COLOR honoured]."),
     click.option("--no-color", is_flag=True, expose_value=False, callback=_color_flag, help="Same as --color never."),
