@@ -573,9 +573,8 @@ def test_lock_01_lock_files_under_locks_never_in_results(cni: Cni, runner: FakeR
     cni.add(network, RUNTIME)
     cni.check(network, RUNTIME)
     assert os.listdir(cache_dir / "results") == [ENTRY]
-    locks = sorted(os.listdir(cache_dir / "locks"))
-    assert locks and all(name.endswith(".lock") for name in locks)
-    assert any("net1-c1-eth0" in name for name in locks)
+    # The last holder removes its lock files; test_lock_cleanup.py sees them under locks/ while held.
+    assert os.listdir(cache_dir / "locks") == []
     cni.delete(network, RUNTIME)
     assert os.listdir(cache_dir / "results") == []
 
