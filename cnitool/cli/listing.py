@@ -3,10 +3,13 @@
 LOAD-01: every directory of a multi-directory ``NETCONFPATH``/``--conf-dir``, in order. LOAD-05: a
 broken file does not hide the others; it is listed with the reason (file:line:col). LOAD-03: a
 name defined again later in lookup order is marked as shadowed by the file every verb uses.
+VAL-02, VAL-04: a network that loads but that every verb refuses (a name or plugin type that is a
+path) is marked unusable, with validate's reasons.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from cnitool.core.loader import Discovery
+    from cnitool.core.netconf import NetworkConfig
 
 PLUGIN_CHAIN_SEPARATOR = " → "
 
@@ -28,11 +32,13 @@ PLUGIN_CHAIN_SEPARATOR = " → "
     help="List every network found in the configuration directories: name, effective version, "
     "plugin chain, file and the disableCheck/disableGC flags, plus the files that could not be "
     "loaded and why. A network whose name an earlier file already defines is marked shadowed. "
-    "Exit 0 even when some files are broken (use validate to fail on them).",
+    "A network that loads but that every command refuses (its name, or a plugin or IPAM type, is "
+    "not a plain name) is marked unusable with the reasons (\"errors\" in JSON, empty for a usable "
+    "one); nothing is run. Exit 0 even when some files are broken (use validate to fail on them).",
 )
 @global_options
 def list_networks() -> int:
-    from cnitool.core.lint import file_warnings, shadowing
+    from cnitool.core.lint import file_warnings, refused_names, shadowing
     from cnitool.core.loader import discover
 
     app = get_app()
@@ -41,12 +47,13 @@ def list_networks() -> int:
     discovery = discover(dirs)
     for source, message in file_warnings(discovery):
         output.warning(f"{source}: {message}" if source else message)
-    document = _document(discovery, shadowing(discovery, dirs))
+    document = _document(discovery, shadowing(discovery, dirs), refused_names)
     output.document(document, lambda console: _draw(console, document, dirs))
     return 0
 
 
-def _document(discovery: Discovery, shadowed: dict[str, str]) -> dict[str, Any]:
+def _document(discovery: Discovery, shadowed: dict[str, str],
+              refused: Callable[[NetworkConfig], list[str]]) -> dict[str, Any]:
     networks = []
     for network in discovery.networks:
         entry: dict[str, Any] = {
@@ -58,6 +65,7 @@ def _document(discovery: Discovery, shadowed: dict[str, str]) -> dict[str, Any]:
             "file": network.source,
             "disableCheck": network.disable_check,
             "disableGC": network.disable_gc,
+            "errors": refused(network),  # VAL-02, VAL-04: why every verb would refuse it; [] when usable
         }
         if network.source in shadowed:
             entry["shadowedBy"] = shadowed[network.source]
@@ -95,13 +103,19 @@ def _draw(console: Console, document: dict[str, Any], dirs: list[str]) -> None:
             name = Text(network["name"])
             if "shadowedBy" in network:
                 name.stylize("dim")
-                notes.append((" " if flags else "") + "shadowed", style="yellow")
+                notes.append((" " if notes else "") + "shadowed", style="yellow")
+            if network["errors"]:
+                name.stylize("red")
+                notes.append((" " if notes else "") + "unusable", style="red")
             table.add_row(name, version, PLUGIN_CHAIN_SEPARATOR.join(network["plugins"]), network["file"] or "", notes)
         console.print(table)
         for network in document["networks"]:
             if "shadowedBy" in network:
                 console.print(Text(f'Shadowed: {network["file"]} defines network "{network["name"]}" again; '
                                    f'{network["shadowedBy"]} comes first and is the one used.', style="yellow"))
+            if network["errors"]:
+                console.print(Text(f'Unusable: {network["file"]}: network "{network["name"]}": '
+                                   + "; ".join(network["errors"]), style="red"))
     else:
         human.write_line(console, f"No networks found in {where}", "yellow")
     if document["problems"]:

@@ -241,6 +241,30 @@ def file_warnings(discovery: Discovery, skip_shadowing: bool = True) -> list[tup
     return result
 
 
+# --- Names every verb refuses (VAL-02, VAL-04) ---------------------------------------------------
+
+
+def refused_names(network: NetworkConfig) -> list[str]:
+    """Why every verb refuses ``network`` before running anything, in validate's words; [] when
+    it does not. For ``list``, which shows loadable networks and must not present these as usable."""
+    reasons = [_refusal(validate_network_name, network.name, "")]
+    for index, plugin in enumerate(network.plugins):
+        where = f"plugins[{index}]"
+        reasons.append(_refusal(validate_plugin_type, plugin.type, where))
+        ipam = plugin.raw.get("ipam")
+        if isinstance(ipam, Mapping) and ipam.get("type"):
+            reasons.append(_refusal(validate_plugin_type, ipam["type"], f"{where}.ipam"))
+    return [reason for reason in reasons if reason is not None]
+
+
+def _refusal(check: Callable[[str], None], value: str, where: str) -> str | None:
+    try:
+        check(value)
+    except CniError as err:
+        return f"{where}: {err.msg}" if where else err.msg
+    return None
+
+
 # --- The linter --------------------------------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 TABLE_ENV = {"COLUMNS": "120"}
-NETWORK_KEYS = {"name", "cniVersion", "cniVersions", "effectiveVersion", "plugins", "file", "disableCheck", "disableGC"}
+NETWORK_KEYS = {"name", "cniVersion", "cniVersions", "effectiveVersion", "plugins", "file", "disableCheck", "disableGC",
+                "errors"}
 
 
 def write(path: Path, document: object) -> Path:
@@ -67,7 +68,7 @@ def test_load_01_every_directory_of_netconfpath_json(cnitool, dirs) -> None:
     assert found["10-web.conflist"] == {
         "name": "web", "cniVersion": "1.0.0", "cniVersions": None, "effectiveVersion": "1.0.0",
         "plugins": ["bridge", "portmap"], "file": str(first / "10-web.conflist"),
-        "disableCheck": True, "disableGC": False,
+        "disableCheck": True, "disableGC": False, "errors": [],
     }
     assert found["20-db.conf"]["plugins"] == ["ptp"]  # a .conf is lifted into a one-plugin list (LOAD-10)
     assert found["a.conflist"]["effectiveVersion"] == "1.0.0"
