@@ -23,7 +23,10 @@ VERBS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
     "plugin file (one with a /, e.g. ./bin/myplugin): that file runs, and CNI_PATH still lists the "
     "plugin path so that it can delegate to IPAM plugins.\n\n"
     "The request config comes from --conf (a file, or - for stdin); VERSION needs none. NETNS is a "
-    "namespace path or bare name, as for add.\n\n"
+    "namespace path or a bare name meaning /var/run/netns/NAME, as for add, but it is never created: "
+    "a NETNS that does not exist, is not a network namespace or is the host's own is refused (exit 3) "
+    "before the plugin runs; create one with `cnitool netns add NAME` or `ip netns add NAME`. For DEL "
+    "a namespace that is gone is accepted, as for del.\n\n"
     "\b\nExamples:\n  cnitool invoke bridge VERSION\n"
     "  cnitool invoke ./bin/myplugin ADD ns1 --conf request.json"
 )
@@ -76,6 +79,7 @@ def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: 
     runtime = None
     if netns is not None:
         path = netns_adapter.resolve(netns)
+        _check_netns(verb, path)
         runtime = RuntimeConf(
             container_id=container_id or container_id_for_netns(path),
             netns=path,
@@ -90,3 +94,25 @@ def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: 
     record = call_record(invocation, result, path)
     output.document(record, lambda console: console.out(format_call(record), highlight=False, end=""))
     click.get_current_context().exit(min(result.exit_status, 125) if result.exit_status >= 0 else 128 - result.exit_status)
+
+
+def _check_netns(verb: str, path: str) -> None:
+    """CLI-03, before the plugin runs: the namespace exists and is not the host's (bridge would
+    otherwise build its bridge on the host and then fail). Never created: invoke is one call with
+    no cleanup, so a namespace it made would outlive it and a typo would go unnoticed. DEL, like
+    ``cnitool del``, may name a namespace that is gone (DEL-01)."""
+    import os
+
+    from cnitool import netns as netns_adapter
+    from cnitool.core.errors import NetnsError
+
+    if verb == "DEL":
+        netns_adapter.refuse_host_namespace(path)
+        return
+    try:
+        netns_adapter.check_netns(path)
+    except NetnsError as err:
+        if netns_adapter.is_named(path) and not os.path.lexists(path) and err.hint is None:
+            name = os.path.basename(path)
+            err.hint = f"invoke never creates a namespace: `cnitool netns add {name}` (or `ip netns add {name}`) does"
+        raise
