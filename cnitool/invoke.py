@@ -39,6 +39,10 @@ Observer = Callable[[PluginInvocation, PluginOutput | None, str], None]
 # stdout or stderr open (Go's exec.Cmd.WaitDelay has the same role).
 _PIPE_GRACE = 0.5
 _READ_CHUNK = 65536
+# Once the user has interrupted us, each later plugin call (the DELs of the rollback) gets at most
+# this long: they want out, a healthy DEL takes well under a second, and a hung plugin must not
+# hold a Ctrl-C for the whole --timeout.
+AFTER_INTERRUPT_TIMEOUT = 10.0
 # How many names of a plugin dir's content the not-found hint shows.
 _HINT_NAMES = 6
 
@@ -62,6 +66,11 @@ class SubprocessRunner:
         self.timeout = timeout
         self.base_env = base_env
         self.observer = observer
+        self.interrupted = False  # a plugin call of ours was interrupted (Ctrl-C, SIGTERM)
+
+    @property
+    def call_timeout(self) -> float:
+        return min(self.timeout, AFTER_INTERRUPT_TIMEOUT) if self.interrupted else self.timeout
 
     def run(self, invocation: PluginInvocation) -> PluginOutput:
         path = ""
@@ -77,6 +86,7 @@ class SubprocessRunner:
     def _execute(self, path: str, invocation: PluginInvocation) -> PluginOutput:
         base = os.environ if self.base_env is None else self.base_env
         env = {**base, **invocation.cni_env}  # EXEC-03: CNI_* override inherited values
+        timeout = self.call_timeout
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
@@ -91,23 +101,32 @@ class SubprocessRunner:
             raise _cannot_start(invocation.plugin_type, path, err) from err
         with proc:
             try:
-                stdout, stderr = _exchange(proc, invocation.stdin, started + self.timeout)
-            except BaseException:
+                stdout, stderr = _exchange(proc, invocation.stdin, started + timeout)
+            except BaseException as err:
                 # Interrupted (Ctrl-C): the plugin is in its own session, so the terminal's SIGINT
                 # did not reach it as it would reach a Go cnitool's plugin; end it ourselves.
                 _kill_group(proc)
+                if isinstance(err, KeyboardInterrupt):
+                    self.interrupted = True
                 raise
             if proc.poll() is None:
                 stderr += _kill_group(proc)
-                verb = _verb_word(invocation.command)
-                raise PluginTimeout(
-                    f'plugin type="{invocation.plugin_type}" timed out after {self.timeout:g}s ({verb})',
-                    plugin=invocation.plugin_type,
-                    command=invocation.command,
-                    stderr=stderr.decode(errors="replace"),
-                    hint="the plugin and the processes in its process group were killed; raise it with --timeout",
-                )
+                raise self._timed_out(invocation, timeout, stderr)
         return PluginOutput(proc.returncode, stdout, stderr, time.monotonic() - started)
+
+    def _timed_out(self, invocation: PluginInvocation, timeout: float, stderr: bytes) -> PluginTimeout:
+        hint = "the plugin and the processes in its process group were killed; "
+        if timeout < self.timeout:
+            hint += f"after an interrupt each plugin call gets at most {timeout:g}s"
+        else:
+            hint += "raise it with --timeout"
+        return PluginTimeout(
+            f'plugin type="{invocation.plugin_type}" timed out after {timeout:g}s ({_verb_word(invocation.command)})',
+            plugin=invocation.plugin_type,
+            command=invocation.command,
+            stderr=stderr.decode(errors="replace"),
+            hint=hint,
+        )
 
 
 def _verb_word(command: str) -> str:

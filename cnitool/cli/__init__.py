@@ -32,6 +32,7 @@ from cnitool.cli.validate import validate
 
 
 @click.group(
+    cls=signals.InterruptibleGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=ENVIRONMENT_HELP + "\n\n" + EXIT_STATUS_HELP,
 )
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None, app: App | None = None) -> int:
     except CniError as err:
         Output(app).error(err)
         return _exit(int(err.exit_code), argv)
-    except (click.exceptions.Abort, KeyboardInterrupt) as interrupt:  # click turns Ctrl-C into Abort
+    except (signals.Interrupted, click.exceptions.Abort, KeyboardInterrupt) as interrupt:  # Abort: Ctrl-C while parsing
         Output(app).interrupted(_rollback_errors(interrupt))
         return _exit(signals.exit_status(interrupt), argv)
     except click.ClickException as err:

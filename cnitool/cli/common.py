@@ -169,6 +169,7 @@ def make_cni(app: App, output: Output) -> Cni:
         runner=runner,
         cache_dir=app.cache_dir,
         stderr_sink=output.plugin_stderr,
+        notice=output.info,
     )
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from cnitool.cli import signals
 from cnitool.cli.app import App, get_app
 from cnitool.cli.common import attachment_options, load_network, make_cni, resolve_attachment, warn_unused_capabilities
 from cnitool.cli.complete import complete_netns, complete_network
@@ -34,29 +35,34 @@ NAME_PREFIX = "cnitool-exec-"
 _ABORT_AFTER = 3  # the third Ctrl-C during set-up or clean-up gives up waiting (escape hatch)
 
 
-class DeferredSignals:
-    """While set-up and clean-up run, SIGINT and SIGTERM are noted instead of killing cnitool.
+class ExecSignals:
+    """SIGINT, SIGTERM and SIGHUP while exec sets up and cleans up (CMD gets its own handling).
 
-    A namespace half set up is worse than a short wait: plugins run in their own session (they do
-    not see the terminal's Ctrl-C), so ADD or DEL finishes, then we act on what was noted. The
-    third signal raises KeyboardInterrupt anyway, for a plugin that hangs.
+    While ADD runs they are raised, as for ``cnitool add``: the running plugin is killed and what
+    the chain built is rolled back at once (ADD-02), instead of waiting for a hung plugin's
+    timeout. While the namespace is created (a fork: never stopped half-way) and while clean-up
+    runs they are only noted, so that nothing is left half done; the third one raises anyway, the
+    escape hatch for a plugin that hangs in DEL.
     """
+
+    WATCHED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def __init__(self) -> None:
         self.received: list[int] = []
+        self.raising = False
         self._previous: dict[int, Any] = {}
 
-    def _note(self, signum: int, _frame: FrameType | None) -> None:
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.received.append(signum)
-        if len(self.received) >= _ABORT_AFTER:
-            raise KeyboardInterrupt
+        if self.raising or len(self.received) >= _ABORT_AFTER:
+            raise signals.interrupt_for(signum)
 
-    def __enter__(self) -> DeferredSignals:
-        for sig in (signal.SIGINT, signal.SIGTERM):
+    def __enter__(self) -> ExecSignals:
+        for sig in self.WATCHED:
             previous = signal.getsignal(sig)
-            if previous is not signal.SIG_IGN:  # ignored (e.g. a background job) stays ignored
+            if previous is not signal.SIG_IGN:  # ignored (e.g. a background job, nohup) stays ignored
                 self._previous[sig] = previous
-                signal.signal(sig, self._note)
+                signal.signal(sig, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -109,24 +115,33 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
     elif not netns_adapter.is_bare_name(name):
         raise NetnsError(f'network namespace "{path}" does not exist', hint="--netns creates only bare names")
 
-    with DeferredSignals() as deferred:
+    with ExecSignals() as interrupts:
         created = False
         if not existing:
             netns_adapter.create(name)  # outside any rich live display: it forks
             created = True
+        if interrupts.status is not None:  # interrupted while the namespace was being made
+            output.info(f"interrupted (signal {interrupts.received[0]}): not adding; cleaning up")
+            if created:
+                netns_adapter.remove(path)
+            return interrupts.status
         try:
+            interrupts.raising = True
             result = cni.add(config, runtime, rollback=True)
-        except BaseException:  # a CniError, or the third Ctrl-C (KeyboardInterrupt)
+            # No signal is taken between the return and this line (CPython checks for them on
+            # calls and backward jumps), so an interrupt either rolled ADD back or comes after.
+            interrupts.raising = False
+        except BaseException:  # a CniError, or an interrupt (ADD rolled back what it built)
+            interrupts.raising = False
             if created:
                 netns_adapter.remove(path)  # a failed exec leaves no namespace behind
             raise
-        status = deferred.status  # interrupted while adding: skip CMD, clean up, report the signal
+        status = interrupts.status  # noted just after ADD: skip CMD, clean up, report the signal
         if status is not None:
-            _info(app, output, f"interrupted (signal {deferred.received[0]}): not running the command; cleaning up")
+            output.info(f"interrupted (signal {interrupts.received[0]}): not running the command; cleaning up")
         else:
             _summary(app, output, config, runtime, result, name, command)
-            finished = netns_adapter.run_foreground(path, command)
-            status = finished.status
+            status = netns_adapter.run_foreground(path, command).status
         if keep:
             _explain_keep(app, output, config, runtime, name, created)
             return status
@@ -159,8 +174,7 @@ def _clean_up(app: App, output: Output, cni: Any, config: NetworkConfig, runtime
         cni.delete(config, runtime)
     except CniError as err:
         output.error(err)
-        _info(app, output, "the attachment could not be deleted; retry with: "
-              + _del_command(app, config, runtime, path, created))
+        output.info("the attachment could not be deleted; retry with: " + _del_command(app, config, runtime, path, created))
         return status or int(err.exit_code)
     if created:
         try:
@@ -175,7 +189,7 @@ def _explain_keep(app: App, output: Output, config: NetworkConfig, runtime: Runt
                   created: bool) -> None:
     path = runtime.netns
     kept = f"namespace {name} and its attachment" if created else f"the attachment of {name}"
-    _info(app, output, f"--keep: left {kept} to network {config.name}; look inside with: "
+    output.info(f"--keep: left {kept} to network {config.name}; look inside with: "
           f"cnitool netns exec {shlex.quote(name)} -- sh; remove with: "
           + _del_command(app, config, runtime, path, created))
 
@@ -200,15 +214,3 @@ def _del_command(app: App, config: NetworkConfig, runtime: RuntimeConf, path: st
     if remove_netns:
         words.append("--remove-netns")
     return shlex.join(words)
-
-
-def _info(app: App, output: Output, message: str) -> None:
-    """A note on stderr: a JSON line in JSON mode (CLI-05), a plain line otherwise."""
-    if app.diagnostics_json:
-        from cnitool.render import machine
-
-        machine.write_document_line(app.stderr, {"level": "info", "msg": message})
-    else:
-        from cnitool.render import human
-
-        human.write_line(human.console(app.stderr, app.color), message, "yellow")

@@ -76,6 +76,15 @@ class Output:
 
             human.write_line(self._out, message)
 
+    def info(self, message: str) -> None:
+        """A note on stderr while work goes on: a JSON line in JSON mode (CLI-05), a plain line otherwise."""
+        if self.app.diagnostics_json:
+            self._machine.write_document_line(self.app.stderr, {"level": "info", "msg": message})
+        else:
+            from cnitool.render import human
+
+            human.write_line(self._err, message, "yellow")
+
     def warning(self, message: str) -> None:
         if self.app.diagnostics_json:
             self._machine.write_warning(self.app.stderr, message)
@@ -119,8 +128,11 @@ class Output:
             self._machine.write_document_line(
                 self.app.stderr, self._machine.error_document("interrupted", "interrupted", rollback_errors=failed))
         else:
+            from cnitool.cli.app import isatty
             from cnitool.render.human import printable
 
+            if isatty(self.app.stderr):
+                self.app.stderr.write("\n")  # end the line of the terminal's ^C echo
             self.app.stderr.write("interrupted\n")
             for message in failed:
                 self.app.stderr.write(f"rollback also failed: {printable(message)}\n")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import signal
 from types import FrameType
 
+import click
+
 from cnitool.core.errors import ExitCode
 
 HANDLED = (signal.SIGTERM, signal.SIGHUP)
@@ -19,6 +21,28 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+
+
+class Interrupted(Exception):
+    """A KeyboardInterrupt (or Terminated) of a command, carried past click as its ``__cause__``.
+
+    click answers a KeyboardInterrupt with a blank line on stderr (to end the terminal's ``^C``
+    echo), which would break "every stderr line is one JSON object" with ``-o json`` (CLI-05);
+    ``InterruptibleGroup`` hands it on as this, and ``main`` reports it once, its own way.
+    """
+
+
+class InterruptibleGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as interrupt:
+            raise Interrupted() from interrupt
+
+
+def interrupt_for(signum: int) -> KeyboardInterrupt:
+    """What signal ``signum`` raises: KeyboardInterrupt for Ctrl-C, Terminated for the others."""
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
 
 
 def _raise_terminated(signum: int, _frame: FrameType | None) -> None:

@@ -31,6 +31,7 @@ class Cni:
     runner: PluginRunner
     cache_dir: str
     stderr_sink: StderrSink | None = None
+    notice: Callable[[str], None] | None = None  # what a person waiting should know, as it happens
 
     @property
     def caller(self) -> PluginCaller:
@@ -73,11 +74,17 @@ class Cni:
                     self._roll_back(network, runtime, started, result, err)
                 raise
             except KeyboardInterrupt as interrupt:
-                # Ctrl-C in the middle of the chain: the runner killed the running plugin; what
-                # the chain built so far is rolled back too (a second Ctrl-C stops the rollback).
+                # Ctrl-C (or SIGTERM) in the middle of the chain: the runner killed the running
+                # plugin; what the chain built so far is rolled back too, and the cache entry if
+                # the interrupt came just after it was written: any entry now is ours, as a
+                # present one was refused above under the same lock (a second Ctrl-C stops this).
                 if rollback:
+                    if started and self.notice is not None:
+                        self.notice(f"interrupted: rolling back the ADD ({len(started)} plugin(s) to DEL, "
+                                    "in reverse order); interrupt again to stop at once")
                     failure = CniError("interrupted")
                     self._roll_back(network, runtime, started, result, failure)
+                    self.cache.delete(network.name, runtime.container_id, runtime.ifname)
                     interrupt.rollback_errors = failure.rollback_errors  # type: ignore[attr-defined]
                 raise
 

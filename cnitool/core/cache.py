@@ -87,6 +87,9 @@ class ResultCache:
         except OSError as err:
             _unlink_quietly(temp_path)
             raise CacheError(f"failed to write cache entry {target}: {err.strerror}") from None
+        except BaseException:  # Ctrl-C or SIGTERM half-way: no stray temp file in results/
+            _unlink_quietly(temp_path)
+            raise
 
     def has_entry(self, network: str, container_id: str, ifname: str) -> bool:
         """Whether an entry file exists, readable or not (a damaged entry still records an ADD)."""

@@ -56,6 +56,9 @@ def link_names(netns: str | None = None) -> set[str]:
 
 
 def bridge_ports(bridge: str) -> set[str]:
+    """The links enslaved to ``bridge``; none when there is no such bridge (yet: the plugin makes it)."""
+    if link(bridge) is None:
+        return set()
     return {entry["ifname"] for entry in ip_json("link", "show", "master", bridge)}
 
 

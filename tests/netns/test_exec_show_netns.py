@@ -173,8 +173,8 @@ def test_exec_failed_add_removes_the_namespace_and_exits_with_cnitools_status(la
 )
 def test_exec_signal_cleans_up_and_exits_128_plus_signal(lab, exec_namespaces, signum: int, moment: str) -> None:
     """Issue 4 `exec` (Ctrl-C) + CLI-05 (130 interrupted): a SIGINT (or SIGTERM) sent to cnitool
-    while ``sleep 30`` runs is passed on to it; one arriving as the namespace appears (during ADD)
-    is held until ADD finished, then CMD is skipped. Either way DEL runs, the namespace goes, and
+    while ``sleep 30`` runs is passed on to it; one arriving as the namespace appears stops the
+    set-up (ADD rolled back, or not started) and CMD never runs. Either way nothing is left, and
     the exit status is 128+signal (130 for SIGINT) well before sleep would have ended."""
     net, bridge, _subnet = lab.bridge_network(ipMasq=False)
     name = lab.netns_name() if moment == "add" else None

@@ -290,13 +290,16 @@ def test_add_02_interrupted_add_rolls_back_and_removes_the_namespace_it_created(
         assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
         assert netns.exists(f"/var/run/netns/{name}")  # created by cnitool for the bare name
         proc.send_signal(signum)
-        proc.wait(timeout=30)
+        _stdout, stderr = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait()
         if os.path.lexists(f"/var/run/netns/{name}"):
             netns.remove(name)
-    assert proc.returncode == 128 + signum, proc.stderr.read() if proc.stderr else proc
+    assert proc.returncode == 128 + signum, stderr
+    lines = [json.loads(line) for line in stderr.splitlines()]  # CLI-05: JSON lines only, no blank line
+    assert lines[-1]["kind"] == "interrupted", lines
     assert world.log() == ["p1 ADD c1", "hang ADD c1", "hang DEL c1", "p1 DEL c1"]
     assert world.stdin_of("hang", "DEL", "c1")["prevResult"] == R1
     assert world.cache_files() == []
@@ -323,6 +326,59 @@ def test_add_02_interrupted_add_reports_what_the_rollback_could_not_undo(world: 
     assert (error["level"], error["kind"]) == ("error", "interrupted"), error
     assert error["rollback_errors"] == ['plugin type="p1" failed (delete): p1 stuck']
     assert world.log() == ["p1 ADD c1", "hang ADD c1", "hang DEL c1", "p1 DEL c1"]
+
+
+def test_add_02_interrupt_during_a_hung_add_stops_it_at_once_in_exec(world: World, unique) -> None:
+    """ADD-02, EXEC-09, exec: Ctrl-C while a plugin hangs in ADD (a 100 s --timeout) kills it at
+    once, as for add: the chain is rolled back (its DEL runs), the namespace exec created is
+    removed, CMD never runs, exit 130; the user is told that the rollback runs."""
+    world.plugin("hang", RECORD + 'if [ "$CNI_COMMAND" = ADD ]; then touch "$TDIR/hanging"; sleep 60; fi\n')
+    net = world.network(["hang"])
+    name = unique("cnitexh")
+    proc = world.start("--timeout", "100", "exec", net, "--netns", name, "--", "touch", str(world.record_dir / "cmd-ran"))
+    try:
+        assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=60)
+        waited = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if os.path.lexists(f"/var/run/netns/{name}"):
+            netns.remove(name)
+    assert proc.returncode == 130, stderr
+    assert waited < 50, f"exec waited {waited:.0f}s for the hung plugin instead of killing it"
+    lines = [json.loads(line) for line in stderr.splitlines()]
+    assert any(line.get("level") == "info" and line["msg"].startswith("interrupted: rolling back the ADD")
+               for line in lines), lines
+    assert lines[-1]["kind"] == "interrupted" and lines[-1]["rollback_errors"] == []
+    container_id = world.log()[0].split()[-1]  # derived from the namespace exec made (CLI-02)
+    assert world.log() == [f"hang ADD {container_id}", f"hang DEL {container_id}"]
+    assert not (world.record_dir / "cmd-ran").exists()
+    assert not os.path.lexists(f"/var/run/netns/{name}")
+    assert world.cache_files() == []
+
+
+def test_add_02_rollback_after_an_interrupt_gives_a_hung_del_10_seconds(world: World) -> None:
+    """ADD-02, EXEC-09: after Ctrl-C the rollback's DEL of a plugin that hangs there too is killed
+    after 10 s, not after the whole --timeout (here 100 s), and that is reported."""
+    world.plugin("hang", RECORD + 'touch "$TDIR/hanging-$CNI_COMMAND"; sleep 60\n')
+    net = world.network(["hang"])
+    proc = world.start("--timeout", "100", "add", net, world.netns, "--container-id", "c1")
+    try:
+        assert wait_for(lambda: (world.record_dir / "hanging-ADD").exists(), within=20), proc
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    error = json.loads(stderr.splitlines()[-1])
+    assert error["rollback_errors"] == ['plugin type="hang" timed out after 10s (delete)']
+    assert world.log() == ["hang ADD c1", "hang DEL c1"]
 
 
 def test_add_ignored_sighup_stays_ignored(world: World) -> None:
