@@ -45,7 +45,10 @@ def version_probe(app: App, plugin_dirs: Sequence[str]) -> Callable[[str], list[
     help="List every plugin in the plugin path with the CNI spec versions it supports.\n\n"
     "Each directory of CNI_PATH/--cni-path is listed in order; a name found again in a later "
     "directory is marked as shadowed (the first one is what every verb runs). Each executable that "
-    "mentions CNI_COMMAND (every plugin does; other programs are not run) is asked VERSION, in parallel, for at most --timeout seconds (default 10). A file that is not "
+    "mentions CNI_COMMAND (every plugin does; other programs are not run), or is a small script "
+    "naming a file that does (a wrapper, such as exec /usr/lib/cni/bridge \"$@\"), is asked "
+    "VERSION, in parallel, for at most --timeout seconds (default 10); `cnitool invoke PATH "
+    "VERSION` asks any other file. A file that is not "
     "executable, does not answer or answers something that is not version info is flagged with "
     "the reason. Exit 0 whatever was found."
 )
@@ -77,6 +80,8 @@ def _document(inventory: Inventory) -> dict[str, Any]:
         }
         if plugin.shadowed_by is not None:
             entry["shadowedBy"] = plugin.shadowed_by
+        if plugin.wraps is not None:
+            entry["wraps"] = plugin.wraps
         plugins.append(entry)
     return {
         "pluginDirs": [{"path": d.path, "error": d.error} for d in inventory.dirs if not d.duplicate],
@@ -110,6 +115,8 @@ def _draw(console: Console, inventory: Inventory) -> None:
         for plugin in rows:
             versions = ", ".join(plugin.versions) if plugin.versions else "-"
             status = Text("✗ " + plugin.error, style="red") if plugin.error is not None else Text("✓ ok", style="green")
+            if plugin.wraps is not None:
+                status.append(f" (runs {plugin.wraps})")
             if plugin.shadowed_by is not None:
                 status.append(f" (shadowed by {plugin.shadowed_by})", style="yellow")
             table.add_row(plugin.name, versions, status)

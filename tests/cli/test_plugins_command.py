@@ -126,7 +126,7 @@ def test_a_file_that_never_mentions_cni_command_is_not_run(cnitool, tmp_path: Pa
     plugins = by_name(run.json())
     assert not marker.exists()
     assert plugins["ordinary"]["versions"] is None
-    assert "never mentions CNI_COMMAND" in plugins["ordinary"]["error"]
+    assert "neither it nor a file it names mentions CNI_COMMAND" in plugins["ordinary"]["error"]
     assert plugins["plugin"]["versions"] == ["1.0.0"]
 
 
