@@ -2,7 +2,8 @@
 
 The runner only executes; here we build the CNI_* environment (EXEC-03), decide success by the
 exit status (EXEC-06), turn a failure into a structured error (EXEC-07) and name the plugin and
-verb in every message in the reference's shape (EXEC-10).
+verb in every message in the reference's shape (EXEC-10). Plugin text carried in errors and
+passed-on stderr is cut to an excerpt here, in one place (``cnitool.core.excerpt``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnitool.core.errors import CniError, PluginFailed
+from cnitool.core.excerpt import excerpt, is_cut, quoted_excerpt, text_excerpt
 from cnitool.core.gojson import go_quote
 from cnitool.core.netconf import PluginConfig
 from cnitool.core.names import validate_plugin_type
@@ -29,6 +31,8 @@ VERB_WORDS = {
 }
 
 StderrSink = Callable[[str, bytes], None]
+
+_CUT_HINT = "the plugin's output is cut short here; --trace or --trace-file shows all of it"
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,12 @@ class PluginCaller:
         except CniError as err:  # not found, timed out: the runner already said what happened
             err.plugin = err.plugin or plugin.type
             err.command = err.command or command
+            err.stderr = text_excerpt(err.stderr)  # a timed-out plugin's stderr can be huge too
             raise
         if output.exit_status != 0:
             raise plugin_failure(plugin, command, output)
         if output.stderr and self.stderr_sink is not None:
-            self.stderr_sink(plugin.type, output.stderr)
+            self.stderr_sink(plugin.type, excerpt(output.stderr))
         return output.stdout
 
     def environment(self, command: str, runtime: RuntimeConf | None) -> dict[str, str]:
@@ -96,34 +101,43 @@ def failure_prefix(plugin: PluginConfig, command: str) -> str:
 
 
 def plugin_failure(plugin: PluginConfig, command: str, output: PluginOutput) -> PluginFailed:
-    """EXEC-07: the error a failed plugin reported, or the best description of its failure."""
+    """EXEC-07: the error a failed plugin reported, or the best description of its failure.
+
+    The plugin's text in it (stdout, stderr, its error's msg and details) is an excerpt; when any
+    was cut, the hint says where the whole text is.
+    """
     stderr = output.stderr.decode(errors="replace")
     stdout = output.stdout.decode(errors="replace")
     status = f"exit status {output.exit_status}" if output.exit_status >= 0 else f"killed by signal {-output.exit_status}"
     code: int | None = None
     details = ""
+    carried: tuple[bytes | str, ...] = (output.stderr,)  # the plugin's texts this error shows
     # libcni pkg/invoke pluginErr (upstream main): the streams are shown with Go's %q, unstripped.
     if not stdout.strip():
         if stderr.strip():
-            message = f"netplugin failed: {go_quote(output.stderr)}: {status}"
+            message = f"netplugin failed: {quoted_excerpt(output.stderr)}: {status}"
         else:
             message = f"netplugin failed with no error message: {status}"
     else:
         parsed = _parse_error(stdout)
         if parsed is None:
             message = (
-                f"netplugin failed but error parsing its diagnostic message {go_quote(output.stdout)}: "
+                f"netplugin failed but error parsing its diagnostic message {quoted_excerpt(output.stdout)}: "
                 "not a JSON error object"
             )
+            carried += (output.stdout,)
         else:
             code, message, details = parsed
+            carried += (message, details)
+            message, details = text_excerpt(message), text_excerpt(details)
     return PluginFailed(
         f"{failure_prefix(plugin, command)}: {message}",
         code=code,
         details=details,
         plugin=plugin.type,
         command=command,
-        stderr=stderr,
+        stderr=excerpt(output.stderr).decode(errors="replace"),
+        hint=_CUT_HINT if any(is_cut(text) for text in carried) else None,
     )
 
 
