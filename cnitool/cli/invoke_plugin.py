@@ -1,16 +1,22 @@
 """``cnitool invoke PLUGIN VERB``: run one plugin once, exactly as given, and show everything (for plugin authors).
 
 No chaining, no cache, no rollback, no conversion: the request config you give is the stdin the
-plugin reads, and what it printed is shown as it printed it.
+plugin reads, and what it printed is shown as it printed it, all of it (only control characters
+are made visible in the human view; ``-o json`` has the exact text).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
 from cnitool.cli.app import get_app, global_options
 from cnitool.cli.complete import complete_netns
 from cnitool.cli.output import Output
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 VERBS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
 
@@ -92,7 +98,7 @@ def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: 
     invocation = PluginInvocation(plugin, verb, caller.environment(verb, runtime), stdin, search_dirs)
     result = runner.run(invocation)
     record = call_record(invocation, result, path)
-    output.document(record, lambda console: console.out(format_call(record), highlight=False, end=""))
+    output.document(record, lambda console: _write(console, format_call(record)))
     click.get_current_context().exit(min(result.exit_status, 125) if result.exit_status >= 0 else 128 - result.exit_status)
 
 
@@ -116,3 +122,10 @@ def _check_netns(verb: str, path: str) -> None:
             name = os.path.basename(path)
             err.hint = f"invoke never creates a namespace: `cnitool netns add {name}` (or `ip netns add {name}`) does"
         raise
+
+
+def _write(console: Console, text: str) -> None:
+    """Straight to the console's stream: the text is ready (format_call), and rich would take
+    seconds per megabyte of plugin output cutting it into lines."""
+    console.file.write(text)
+    console.file.flush()

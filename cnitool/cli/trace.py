@@ -38,7 +38,14 @@ def call_record(invocation: PluginInvocation, output: PluginOutput | None, path:
 
 
 def format_call(record: dict[str, Any]) -> str:
-    """The human text of one call: a header line, then indented sections."""
+    """The human text of one call: a header line, then indented sections.
+
+    All of the plugin's output, however long (this is the view meant for it; errors carry only an
+    excerpt): it is written to the stream as it is, never folded by rich, which is slow on many
+    lines. Control characters are shown as ``\\xNN``, so the plugin's text cannot drive the terminal.
+    """
+    from cnitool.render.human import printable
+
     header = f"── {record['command']} {record['plugin']}"
     if record["path"]:
         header += f" ({record['path']})"
@@ -52,7 +59,7 @@ def format_call(record: dict[str, Any]) -> str:
         if text:
             body = text.rstrip("\n").replace("\n", "\n           ")
             lines.append(f"   {name + ':':<7} {body}")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines)) + "\n"
 
 
 class Tracer:
