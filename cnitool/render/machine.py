@@ -1,4 +1,4 @@
-"""Machine output: the CNI result exactly as the Go tool prints it, errors and warnings as JSON lines.
+"""Machine output: the CNI result as the Go tool prints it (plus a newline), errors and warnings as JSON lines.
 
 JSON never goes through rich: rich wraps long lines at the terminal width, which would corrupt
 the document in a pipe.
