@@ -7,6 +7,7 @@ from typing import Any
 from cnitool.cli.app import get_app
 from cnitool.cli.common import (
     attachment_command,
+    find_cached_attachment,
     load_network_or_cached,
     make_cni,
     resolve_attachment,
@@ -25,6 +26,7 @@ def check(network: str, netns: str, **options: Any) -> None:
     attachment = resolve_attachment(app, netns, options)
     netns_adapter.refuse_host_namespace(attachment.netns_path)  # whether it exists: asked later
     cni = make_cni(app, output)
+    attachment = find_cached_attachment(output, cni, network, attachment, options)
     config = load_network_or_cached(app, output, cni, network, attachment.runtime, options["conf_file"])
     cni.check(config, with_cached_arguments(cni, config.name, attachment.runtime),
               check_netns=netns_adapter.check_netns)  # CLI-03: before any plugin runs

@@ -113,6 +113,31 @@ def resolve_attachment(app: App, netns: str, options: dict[str, Any]) -> Attachm
 
 
 
+def find_cached_attachment(output: Output, cni: Cni, network: str, attachment: Attachment,
+                           options: dict[str, Any]) -> Attachment:
+    """OURS: ``del`` and ``check`` of a namespace given under another path than at ADD
+    (/run/netns/x for /var/run/netns/x, /proc/PID/ns/net) act on the attachment cached for it.
+
+    The container ID is derived from the path as written (CLI-02, as the Go tool), so the other
+    spelling gives another ID: DEL would reach no plugin state under it (host-local would keep
+    the address) and leave the entry behind, CHECK would say "not added". The plugins get the
+    path as cached too: it names the same namespace, and they compare the result's ``sandbox``
+    with CNI_NETNS as strings (bridge's CHECK does). An explicit ``--container-id`` is taken as
+    it is.
+    """
+    from dataclasses import replace
+
+    runtime = attachment.runtime
+    if options["container_id"] or cni.cache.has_entry(network, runtime.container_id, runtime.ifname):
+        return attachment
+    entry = cni.attachment_in_namespace(network, runtime.netns, runtime.ifname)
+    if entry is None:
+        return attachment
+    output.info(f"using the attachment of container {entry.container_id}: it was added with the namespace "
+                f"given as {entry.netns}")
+    return replace(attachment, runtime=replace(runtime, container_id=entry.container_id, netns=entry.netns))
+
+
 def cni_args_from(app: App, args: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The CNI_ARGS pairs: the --arg options when given, else the CNI_ARGS variable (REQ-07)."""
     from cnitool.core.runtime import parse_cni_args

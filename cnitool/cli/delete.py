@@ -9,6 +9,7 @@ import click
 from cnitool.cli.app import get_app
 from cnitool.cli.common import (
     attachment_command,
+    find_cached_attachment,
     load_network_or_cached,
     make_cni,
     resolve_attachment,
@@ -34,6 +35,7 @@ def delete(network: str, netns: str, remove_netns: bool, **options: Any) -> None
         raise UsageError(f"--remove-netns removes only namespaces under {netns_adapter.NETNS_DIR}, not {attachment.netns_path}")
     netns_adapter.refuse_host_namespace(attachment.netns_path)  # before any plugin runs (CLI-03)
     cni = make_cni(app, output)
+    attachment = find_cached_attachment(output, cni, network, attachment, options)
     config = load_network_or_cached(app, output, cni, network, attachment.runtime, options["conf_file"])
     was_cached = cni.cache.has_entry(config.name, attachment.runtime.container_id, attachment.runtime.ifname)
     cni.delete(config, with_cached_arguments(cni, config.name, attachment.runtime))

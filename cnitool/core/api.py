@@ -103,14 +103,24 @@ class Cni:
                 f"(container {runtime.container_id})",
                 hint="delete it first (cnitool del), or attach another interface with -i",
             )
+        for entry in self._entries_in_namespace(runtime.netns, runtime.ifname):
+            raise AlreadyAttached(
+                f'{runtime.ifname} in {runtime.netns} is already attached to network "{entry.network_name}" '
+                f"(container {entry.container_id}, namespace given as {entry.netns})",
+                hint="delete that attachment first (cnitool del), or attach another interface with -i",
+            )
+
+    def _entries_in_namespace(self, netns: str, ifname: str) -> list[CacheEntry]:
+        """The readable cache entries of interface ``ifname`` in the namespace at ``netns``, under
+        whatever path each was added (/run/netns/x, /var/run/netns/x, a /proc/PID/ns/net)."""
         entries, _unreadable = self.cache.entries()
-        for entry in entries:
-            if entry.ifname == runtime.ifname and same_namespace(entry.netns, runtime.netns):
-                raise AlreadyAttached(
-                    f'{runtime.ifname} in {runtime.netns} is already attached to network "{entry.network_name}" '
-                    f"(container {entry.container_id}, namespace given as {entry.netns})",
-                    hint="delete that attachment first (cnitool del), or attach another interface with -i",
-                )
+        return [entry for entry in entries if entry.ifname == ifname and same_namespace(entry.netns, netns)]
+
+    def attachment_in_namespace(self, network_name: str, netns: str, ifname: str) -> CacheEntry | None:
+        """The one cached attachment of this network for ``ifname`` in the namespace at ``netns``,
+        or None (none, or several: then which one is meant is not ours to guess)."""
+        found = [entry for entry in self._entries_in_namespace(netns, ifname) if entry.network_name == network_name]
+        return found[0] if len(found) == 1 else None
 
     def _add_result(self, network: NetworkConfig, plugin: PluginConfig, stdout: bytes) -> Result:
         """EXEC-06 and RES-03: a result, in the network's version, or an error naming the plugin."""

@@ -1,0 +1,67 @@
+"""``del`` and ``check`` of a namespace written another way than at ADD (OURS, beside CLI-02).
+
+The container ID is derived from the netns path as written, as the Go tool does, so
+``/run/netns/x`` and ``/var/run/netns/x`` (the same namespace: /var/run is a link to /run) give
+two IDs. ``add`` already refuses the second spelling; ``del`` under it used to DEL with an ID no
+plugin knew, say "nothing was cached" and exit 0, leaving the veth, host-local's address and the
+cache entry behind.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import netns_kernel as k
+
+pytestmark = pytest.mark.privileged
+
+
+def reservations(net) -> list[str]:
+    directory = net.data_dir / net.name
+    return sorted(p.name for p in directory.iterdir() if p.name[0].isdigit()) if directory.exists() else []
+
+
+def test_del_01_del_under_another_path_removes_the_attachment_added_under_the_first(lab) -> None:
+    """DEL-01, CLI-02, CHECK-01: added as /var/run/netns/X, checked and deleted as /run/netns/X:
+    both act on the attachment cached for the first spelling (a note on stderr says so); after
+    the DEL the host veth is gone, host-local released the address and the entry is gone."""
+    net, bridge, _subnet = lab.bridge_network(ipMasq=False)
+    ns = lab.netns()
+    added_as, given_as = f"/var/run/netns/{ns}", f"/run/netns/{ns}"
+    assert k.container_id_for(added_as) != k.container_id_for(given_as)
+    added = lab.add(net, added_as, "-o", "json")
+    assert added.returncode == 0, added
+    assert len(k.bridge_ports(bridge)) == 1 and len(reservations(net)) == 1
+    entry = lab.cache_entry(net, added_as)
+    assert entry.exists()
+
+    checked = lab.cnitool("check", "-o", "json", net.name, given_as)
+    assert checked.returncode == 0, checked
+    note = json.loads(checked.stderr.splitlines()[0])
+    assert note["level"] == "info" and k.container_id_for(added_as) in note["msg"], note
+
+    deleted = lab.cnitool("del", "-o", "table", net.name, given_as)
+    assert deleted.returncode == 0, deleted
+    assert f"added with the namespace given as {added_as}" in deleted.stderr, deleted
+    assert deleted.stdout.startswith("Deleted eth0"), deleted
+    assert k.bridge_ports(bridge) == set()
+    assert reservations(net) == []
+    assert not entry.exists()
+    assert k.link("eth0", netns=ns) is None
+
+
+def test_cli_02_explicit_container_id_is_taken_as_given(lab) -> None:
+    """CLI-02: with --container-id the user says which attachment is meant; nothing is looked up.
+    A DEL under another ID leaves the cached attachment's entry and host-local's address (kept
+    per container ID); bridge removes eth0 all the same (it goes by namespace and name)."""
+    net, _bridge, _subnet = lab.bridge_network(ipMasq=False)
+    ns = lab.netns()
+    added_as = f"/var/run/netns/{ns}"
+    assert lab.add(net, added_as, "-o", "json").returncode == 0
+    deleted = lab.cnitool("del", "-o", "json", net.name, f"/run/netns/{ns}", "--container-id", "other-id")
+    assert deleted.returncode == 0, deleted
+    assert deleted.stderr == ""
+    assert lab.cache_entry(net, added_as).exists()
+    assert len(reservations(net)) == 1
