@@ -13,8 +13,10 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import TracebackType
 
 from cnitool.core.errors import NetnsError, UsageError
 
@@ -26,6 +28,14 @@ _CLONE_NEWNET = 0x40000000
 # Namespaces we refuse to configure: PID 1's (the host's) and our own, which is where the plugins
 # run (EXEC-04). PID 1's may be unreadable (a sandbox, hidepid); our own always is readable.
 _HOST_NAMESPACES = ("/proc/1/ns/net", "/proc/self/ns/net")
+# A mount point under NETNS_DIR that is still a plain file this long after it was made is a
+# leftover, not a namespace another process is about to bind there (that takes milliseconds).
+_SETTLE_SECONDS = 5.0
+_POLL_SECONDS = 0.01
+
+
+class NetnsExists(NetnsError):
+    """``create`` of a name that is taken: by a namespace, or by a mount point being set up."""
 
 
 def is_bare_name(arg: str) -> bool:
@@ -128,9 +138,19 @@ def exists(path: str) -> bool:
 
 
 def _netns_identity(path: str) -> tuple[int, int]:
-    """(st_dev, st_ino) of the network namespace at ``path``, or NetnsError saying what it is instead.
+    """(st_dev, st_ino) of the network namespace at ``path``, or NetnsError saying what it is instead."""
+    fd = _open_netns(path)
+    try:
+        st = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return st.st_dev, st.st_ino
 
-    Checked with NS_GET_NSTYPE on an open descriptor rather than by file-system magic, which
+
+def _open_netns(path: str) -> int:
+    """A read-only descriptor of the network namespace at ``path``, or NetnsError saying what it is instead.
+
+    Checked with NS_GET_NSTYPE on the open descriptor rather than by file-system magic, which
     Python's statvfs does not expose. Only regular files are opened: nsfs files are, and opening
     a FIFO or a device could block or have side effects.
     """
@@ -150,11 +170,10 @@ def _netns_identity(path: str) -> tuple[int, int]:
         ns_type = fcntl.ioctl(fd, _NS_GET_NSTYPE)
     except OSError:
         ns_type = None  # ENOTTY: not an nsfs file, e.g. a mount point whose namespace is gone
-    finally:
-        os.close(fd)
     if ns_type != _CLONE_NEWNET:
+        os.close(fd)
         raise NetnsError(f'"{path}" is not a network namespace', hint=_not_netns_hint(path, ns_type))
-    return st.st_dev, st.st_ino
+    return fd
 
 
 def _not_netns_hint(path: str, ns_type: int | None) -> str | None:
@@ -202,7 +221,7 @@ def create(name: str) -> str:
         # bytes: pyroute2 encodes a str path as ASCII, which would refuse a non-ASCII name.
         pyroute2_netns.create(os.fsencode(path))
     except FileExistsError:
-        raise NetnsError(f'network namespace "{name}" already exists ({path})') from None
+        raise NetnsExists(f'network namespace "{name}" already exists ({path})') from None
     except OSError as err:
         _remove_stale_mount_point(path)
         raise NetnsError(f'cannot create network namespace "{name}": {err.strerror or err}') from err
@@ -213,6 +232,98 @@ def _remove_stale_mount_point(path: str) -> None:
     """Drop the empty file a half-done create left (it was made O_EXCL, so it is ours)."""
     if os.path.lexists(path) and not exists(path):
         os.unlink(path)
+
+
+class Occupancy:
+    """A shared ``flock`` on a namespace, held by an add from before its first plugin to its end.
+
+    A failed add removes a namespace it created, but others may have joined it meanwhile (CLI-03:
+    several adds of one new bare name). ``alone`` tells whether any other cnitool add holds the
+    namespace now; the lock is on the nsfs file, so every path of one namespace shares it.
+    """
+
+    def __init__(self, path: str, fd: int, created: bool) -> None:
+        self.path = path
+        self.fd = fd
+        self.created = created  # by this process: only then is it ours to remove
+
+    def alone(self) -> bool:
+        """Take the namespace exclusively if no other add holds it; False when one does.
+
+        After True no other add can start in it until ``close``. A False answer also drops our
+        shared hold (flock(2) converts by unlocking first): call this only when the add is over.
+        """
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def __enter__(self) -> Occupancy:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+
+def occupy(path: str, *, create_name: str | None = None) -> Occupancy:
+    """Hold the namespace at ``path`` for an add; with ``create_name``, create it when missing (CLI-03).
+
+    Another process may be creating the same name: pyroute2, like ``ip netns add``, first makes
+    the mount point (an empty file, O_EXCL) and then binds the new namespace onto it. Losing that
+    race is not an error: the namespace that appears is used (and is not ours). A plain file
+    is waited for while it is young; if it disappears (its creator failed and cleaned up), the
+    name is created again. The hold is re-taken when the namespace at the path changed between
+    our open and our lock (it was removed, maybe re-created), like the lock files of core.lock.
+    """
+    while True:
+        created = False
+        if create_name is not None and not os.path.lexists(path):
+            try:
+                create(create_name)
+                created = True
+            except NetnsExists:
+                pass  # another process's namespace, maybe not mounted yet
+        try:
+            fd = _open_netns(path)
+        except NetnsError:
+            if created or create_name is None or not _being_created(path):
+                raise
+            time.sleep(_POLL_SECONDS)
+            continue
+        if _hold(fd, path):
+            return Occupancy(path, fd, created)
+
+
+def _being_created(path: str) -> bool:
+    """Missing (a creator gave up: try again), or a plain file made moments ago (its creator is
+    about to mount a namespace on it)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return True
+    return stat.S_ISREG(st.st_mode) and 0 <= time.time() - st.st_mtime < _SETTLE_SECONDS
+
+
+def _hold(fd: int, path: str) -> bool:
+    """Share-lock ``fd``; True when it is still the namespace at ``path``, else close it."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        held, current = os.fstat(fd), os.stat(path)
+    except FileNotFoundError:
+        os.close(fd)
+        return False
+    except BaseException:
+        os.close(fd)
+        raise
+    if (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino):
+        return True
+    os.close(fd)
+    return False
 
 
 def is_named(path: str) -> bool:
