@@ -103,6 +103,8 @@ class ResultCache:
                 data = handle.read()
         except FileNotFoundError:
             return None
+        except NotADirectoryError:
+            raise not_a_directory(self.results_dir) from None
         except OSError as err:
             raise CacheError(f"failed to read cache entry {path}: {err.strerror}") from None
         return parse_entry(data, path=path, network=network, container_id=container_id, ifname=ifname)
@@ -117,6 +119,8 @@ class ResultCache:
             names = sorted(os.listdir(self.results_dir))
         except FileNotFoundError:
             return [], []
+        except NotADirectoryError:
+            raise not_a_directory(self.results_dir) from None
         except OSError as err:
             raise CacheError(f"failed to list cache entries in {self.results_dir}: {err.strerror}") from None
         found: list[CacheEntry] = []
@@ -149,8 +153,8 @@ def parse_entry(
     """Parse a cache file: a cniCacheV1 document, or a legacy bare result (CACHE-02)."""
     try:
         document = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise CacheError(f"cache entry {path} is not valid JSON (empty or truncated)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise _not_json(path, data, err) from None
     if not isinstance(document, dict):
         raise CacheError(f"cache entry {path} is not a JSON object")
     if document.get("kind") != CACHE_KIND:
@@ -169,6 +173,22 @@ def parse_entry(
         )
     except (ValueError, binascii.Error) as err:
         raise CacheError(f"cache entry {path} is malformed: {err}") from None
+
+
+def _not_json(path: str, data: bytes, err: ValueError) -> CacheError:
+    """What is wrong with a cache file that does not parse (CACHE-05): nothing in it, cut short
+    (the JSON stops unfinished, as after a crash during a non-atomic write by another tool), or
+    something else that is not JSON, with the decoder's reason and position."""
+    if not data.strip():
+        return CacheError(f"cache entry {path} is empty")
+    if isinstance(err, UnicodeDecodeError):
+        return CacheError(f"cache entry {path} is not valid JSON: not UTF-8 text "
+                          f"(byte 0x{data[err.start]:02x} at offset {err.start})")
+    assert isinstance(err, json.JSONDecodeError)
+    # The decoder wanted more where the text ends, or a string runs to the end unterminated.
+    if err.pos >= len(err.doc.rstrip()) or err.msg.startswith("Unterminated string"):
+        return CacheError(f"cache entry {path} is truncated: its JSON ends unfinished after {len(data)} bytes")
+    return CacheError(f"cache entry {path} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}")
 
 
 def _string(document: Mapping[str, Any], key: str) -> str:
@@ -198,16 +218,45 @@ def _pairs(value: Any) -> tuple[tuple[str, str], ...]:
 def make_private_dirs(path: str) -> None:
     """``os.MkdirAll(path, 0o700)``: every directory created on the way is 0700 (CACHE-01).
 
-    Python's os.makedirs applies ``mode`` to the last component only.
+    Python's os.makedirs applies ``mode`` to the last component only. A file where a directory
+    must be (``--cache-dir`` naming a regular file) is a CacheError saying so, rather than the
+    caller's "cannot create lock file …: File exists".
     """
+    try:
+        _make_dirs(path)
+    except (FileExistsError, NotADirectoryError):
+        raise not_a_directory(path) from None
+
+
+def _make_dirs(path: str) -> None:
     parent = os.path.dirname(path.rstrip(os.sep))
     if parent and parent != path and not os.path.isdir(parent):
-        make_private_dirs(parent)
+        _make_dirs(parent)
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
         if not os.path.isdir(path):
             raise
+
+
+def not_a_directory(path: str) -> CacheError:
+    """The error for a cache directory ``path`` that cannot be used because it, or a directory on
+    the way to it, exists and is not a directory; it names which one."""
+    return CacheError(
+        f"cannot use cache directory {path}: {_first_non_directory(path)} is not a directory",
+        hint="the cache directory (--cache-dir, CNI_CACHE_DIR) must be a directory or a path where one can be created",
+    )
+
+
+def _first_non_directory(path: str) -> str:
+    """The first component of ``path``, from the top, that exists and is not a directory
+    (``path`` itself when there is none any more: it changed meanwhile)."""
+    prefix = ""
+    for part in os.path.normpath(path).split(os.sep):
+        prefix = os.path.join(prefix, part) if prefix else (part or os.sep)
+        if os.path.exists(prefix) and not os.path.isdir(prefix):
+            return prefix
+    return path
 
 
 def _unlink_quietly(path: str) -> None:

@@ -166,7 +166,7 @@ def test_cache_03_write_failure_is_cache_error_and_cleans_up(tmp_path: Path) -> 
 
 def test_cache_03_unusable_cache_dir_is_cache_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    with pytest.raises(CacheError, match="failed to write cache entry"):
+    with pytest.raises(CacheError, match=f"^cannot use cache directory {tmp_path}/file/results: {tmp_path}/file is not a directory$"):
         ResultCache(str(tmp_path / "file")).write(entry())
 
 
