@@ -43,7 +43,7 @@ _READ_CHUNK = 65536
 # this long: they want out, a healthy DEL takes well under a second, and a hung plugin must not
 # hold a Ctrl-C for the whole --timeout.
 AFTER_INTERRUPT_TIMEOUT = 10.0
-# How many names of a plugin dir's content the not-found hint shows.
+# How many plugin names of each plugin dir the not-found hint shows.
 _HINT_NAMES = 6
 
 
@@ -165,28 +165,65 @@ def find_plugin(plugin_type: str, plugin_dirs: Sequence[str]) -> str:
 
 
 def _not_found_hint(plugin_type: str, plugin_dirs: Sequence[str]) -> str:
-    """What each searched dir holds, and the closest names, so a typo or a wrong CNI_PATH shows."""
+    """What each searched dir holds, and the closest names, so a typo or a wrong CNI_PATH shows.
+
+    Only what could be a plugin is named (regular files we may execute, as find_plugin would run);
+    the rest is counted, so a CNI_PATH pointing at /tmp does not list its subdirectories.
+    """
     if not plugin_dirs:
         return "no plugin directories were given; set CNI_PATH or --cni-path"
     lines: list[str] = []
     everything: list[str] = []
     for directory in plugin_dirs:
         try:
-            names = sorted(os.listdir(directory))
+            plugins, others = _candidate_plugins(directory)
         except FileNotFoundError:
             lines.append(f"{directory}: does not exist")
             continue
         except OSError as err:
             lines.append(f"{directory}: cannot be read ({err.strerror})")
             continue
-        everything.extend(names)
-        shown = ", ".join(names[:_HINT_NAMES])
-        more = f", … ({len(names)} entries)" if len(names) > _HINT_NAMES else ""
-        lines.append(f"{directory}: {shown}{more}" if names else f"{directory}: empty")
+        everything.extend(plugins)
+        lines.append(f"{directory}: {_describe_contents(plugins, others)}")
     close = difflib.get_close_matches(plugin_type, everything, n=3)
     if close:
         lines.append("did you mean: " + ", ".join(dict.fromkeys(close)) + "?")
     return "\n".join(lines)
+
+
+def _candidate_plugins(directory: str) -> tuple[list[str], int]:
+    """The sorted names of the executable regular files in ``directory``, and how many other entries it has."""
+    plugins: list[str] = []
+    others = 0
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            try:
+                runnable = entry.is_file() and os.access(entry.path, os.X_OK)  # follows symlinks
+            except OSError:
+                runnable = False
+            if runnable:
+                plugins.append(entry.name)
+            else:
+                others += 1
+    return sorted(plugins), others
+
+
+def _describe_contents(plugins: list[str], others: int) -> str:
+    """``bridge, host-local, … and 12 more (3 other entries are not executable files)``."""
+    if not plugins:
+        return f"no executable files among its {_entries(others)}" if others else "empty"
+    text = ", ".join(plugins[:_HINT_NAMES])
+    if len(plugins) > _HINT_NAMES:
+        text += f", … and {len(plugins) - _HINT_NAMES} more"
+    if others == 1:
+        text += " (1 other entry is not an executable file)"
+    elif others:
+        text += f" ({others} other entries are not executable files)"
+    return text
+
+
+def _entries(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
 
 
 def _cannot_start(plugin_type: str, path: str, err: OSError) -> PluginNotFound:
