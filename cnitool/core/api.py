@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnitool.core.cache import CacheEntry, ResultCache
+from cnitool.core.excerpt import excerpt
 from cnitool.core.errors import AlreadyAttached, CacheError, CniError, ConfigError, NotAdded, PluginFailed, PluginNotFound, VersionError
 from cnitool.core.loader import load_network_bytes
 from cnitool.core.lock import Locks
@@ -135,7 +136,7 @@ class Cni:
                 f"{failure_prefix(plugin, 'ADD')}: invalid result: {message}",
                 plugin=plugin.type,
                 command="ADD",
-                details=stdout.decode(errors="replace")[:2000],
+                details=excerpt(stdout).decode(errors="replace"),
             ) from None
 
     def _roll_back(

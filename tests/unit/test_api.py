@@ -598,3 +598,14 @@ def test_lock_01_attachment_lock_held_while_plugins_run(cni: Cni, runner: FakeRu
     runner.script("bridge", "ADD", probe)
     cni.add(make_network(), RUNTIME)
     assert probes == [True]
+
+
+def test_exec_06_an_invalid_huge_result_is_shown_cut_with_a_marker(cni: Cni, runner: FakeRunner) -> None:
+    """EXEC-06: a result that does not parse is shown in ``details``, cut to its head and tail
+    with how much was left out (a plugin printing megabytes must not flood the error)."""
+    runner.script("bridge", "ADD", ok(b'{"cniVersion": "1.0.0", "ips": "' + b"x" * 100_000 + b'"}'))
+    with pytest.raises(PluginFailed) as info:
+        cni.add(make_network(), RUNTIME, rollback=False)
+    assert "bytes left out" in info.value.details
+    assert len(info.value.details) < 10_000
+    assert info.value.details.endswith('x"}')
