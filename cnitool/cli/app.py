@@ -46,7 +46,7 @@ EXIT_STATUS_HELP = (
     "  3   environment problem: network, plugin or namespace not found, permission, cache\n"
     "  4   a plugin timed out\n"
     "  70  internal error (a bug; --debug shows the traceback)\n"
-    "  130 interrupted"
+    "  130 interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP)"
 )
 
 

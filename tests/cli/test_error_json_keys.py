@@ -70,6 +70,7 @@ def test_cli_05_core_errors_have_every_key(cnitool, conf_dir: Path, fake_plugins
 
 def _run_list_raising(exception: BaseException, monkeypatch: pytest.MonkeyPatch, *options: str) -> tuple[int, dict]:
     """``cnitool list -o json`` in this process, with config discovery raising ``exception``."""
+    import cnitool.core.lint  # noqa: F401  binds loader.discover when first imported: not while it is patched
     import cnitool.core.loader
 
     def explode(dirs: object) -> None:

@@ -323,7 +323,7 @@ def test_validate_in_process_returns_exit_status(mixed: Setup) -> None:
 
     out, err = StringIO(), StringIO()
     status = main(["validate", "-o", "json"], app=App(stdout=out, stderr=err, environ=mixed.env()))
-    assert status == 2
+    assert status == 2, err.getvalue()
     assert json.loads(out.getvalue())["networks"] == ["good", "old", "missing"]
     assert err.getvalue() == ""
 
