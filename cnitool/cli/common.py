@@ -123,15 +123,19 @@ def find_cached_attachment(output: Output, cni: Cni, network: str, attachment: A
     the address) and leave the entry behind, CHECK would say "not added". The plugins get the
     path as cached too: it names the same namespace, and they compare the result's ``sandbox``
     with CNI_NETNS as strings (bridge's CHECK does). An explicit ``--container-id`` is taken as
-    it is.
+    it is, and only an entry whose container ID cnitool derived from its own path qualifies: an
+    attachment that a runtime (containerd, CRI-O) made in the namespace under its own container
+    ID, in a shared cache, is never taken over.
     """
     from dataclasses import replace
+
+    from cnitool.core.runtime import container_id_for_netns
 
     runtime = attachment.runtime
     if options["container_id"] or cni.cache.has_entry(network, runtime.container_id, runtime.ifname):
         return attachment
     entry = cni.attachment_in_namespace(network, runtime.netns, runtime.ifname)
-    if entry is None:
+    if entry is None or entry.netns == runtime.netns or entry.container_id != container_id_for_netns(entry.netns):
         return attachment
     output.info(f"using the attachment of container {entry.container_id}: it was added with the namespace "
                 f"given as {entry.netns}")

@@ -65,3 +65,18 @@ def test_cli_02_explicit_container_id_is_taken_as_given(lab) -> None:
     assert deleted.stderr == ""
     assert lab.cache_entry(net, added_as).exists()
     assert len(reservations(net)) == 1
+
+
+def test_cli_02_a_runtimes_attachment_in_the_namespace_is_never_taken_over(lab) -> None:
+    """CLI-02: an attachment made in the namespace under a runtime's own container ID (as
+    containerd would, sharing the cache) is not the one a plain ``del`` means: DEL runs under the
+    derived ID as the Go tool's would, and the runtime's entry and address stay."""
+    net, _bridge, _subnet = lab.bridge_network(ipMasq=False)
+    ns = lab.netns()
+    path = f"/var/run/netns/{ns}"
+    assert lab.add(net, path, "-o", "json", container_id="pod-from-containerd").returncode == 0
+    deleted = lab.cnitool("del", "-o", "json", net.name, ns)
+    assert deleted.returncode == 0, deleted
+    assert "using the attachment" not in deleted.stderr
+    assert lab.cache_entry(net, path, container_id="pod-from-containerd").exists()
+    assert len(reservations(net)) == 1
