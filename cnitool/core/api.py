@@ -55,39 +55,47 @@ class Cni:
         started gets DEL in reverse order, unless ``rollback`` is False.
         """
         validate_inputs(network, runtime)
+        started: list[PluginConfig] = []
+        result: Result | None = None
+        undoing_a_failure = False
+        try:
+            with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
+                self._refuse_interface_taken(network, runtime)
+                try:
+                    for plugin in network.plugins:
+                        request = build_request(network, plugin, prev_result=result, capability_args=runtime.capability_args)
+                        started.append(plugin)
+                        stdout = self.caller.call(plugin, "ADD", request, runtime)
+                        result = self._add_result(network, plugin, stdout)
+                    assert result is not None  # a network has at least one plugin (LOAD-11)
+                    self.cache.write(self._cache_entry(network, runtime, result))
+                except CniError as err:
+                    if _was_not_started(err):
+                        started.pop()
+                    if rollback:
+                        undoing_a_failure = True  # an interrupt now stops this rollback, it does not restart it
+                        self._roll_back(network, runtime, started, result, err)
+                    raise
+            return result
+        except KeyboardInterrupt as interrupt:
+            if rollback and started and not undoing_a_failure:
+                self._roll_back_interrupted(network, runtime, started, result, interrupt)
+            raise
+
+    def _roll_back_interrupted(self, network: NetworkConfig, runtime: RuntimeConf, started: list[PluginConfig],
+                               result: Result | None, interrupt: KeyboardInterrupt) -> None:
+        """Ctrl-C (or SIGTERM) during ADD: the runner killed the running plugin; what the chain
+        built is rolled back, with the cache entry when the interrupt came after it was written
+        (even as the lock was being released: it is taken again). Any entry now is ours: a
+        present one was refused under the lock. A second interrupt stops this."""
+        if self.notice is not None:
+            self.notice(f"interrupted: rolling back the ADD ({len(started)} plugin(s) to DEL, "
+                        "in reverse order); interrupt again to stop at once")
+        failure = CniError("interrupted")
         with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
-            self._refuse_interface_taken(network, runtime)
-            started: list[PluginConfig] = []
-            result: Result | None = None
-            try:
-                for plugin in network.plugins:
-                    request = build_request(network, plugin, prev_result=result, capability_args=runtime.capability_args)
-                    started.append(plugin)
-                    stdout = self.caller.call(plugin, "ADD", request, runtime)
-                    result = self._add_result(network, plugin, stdout)
-                assert result is not None  # a network has at least one plugin (LOAD-11)
-                self.cache.write(self._cache_entry(network, runtime, result))
-                return result
-            except CniError as err:
-                if _was_not_started(err):
-                    started.pop()
-                if rollback:
-                    self._roll_back(network, runtime, started, result, err)
-                raise
-            except KeyboardInterrupt as interrupt:
-                # Ctrl-C (or SIGTERM) in the middle of the chain: the runner killed the running
-                # plugin; what the chain built so far is rolled back too, and the cache entry if
-                # the interrupt came just after it was written: any entry now is ours, as a
-                # present one was refused above under the same lock (a second Ctrl-C stops this).
-                if rollback:
-                    if started and self.notice is not None:
-                        self.notice(f"interrupted: rolling back the ADD ({len(started)} plugin(s) to DEL, "
-                                    "in reverse order); interrupt again to stop at once")
-                    failure = CniError("interrupted")
-                    self._roll_back(network, runtime, started, result, failure)
-                    self.cache.delete(network.name, runtime.container_id, runtime.ifname)
-                    interrupt.rollback_errors = failure.rollback_errors  # type: ignore[attr-defined]
-                raise
+            self._roll_back(network, runtime, started, result, failure)
+            self.cache.delete(network.name, runtime.container_id, runtime.ifname)
+        interrupt.rollback_errors = failure.rollback_errors  # type: ignore[attr-defined]
 
     def _refuse_interface_taken(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
         """SPEC.md "Attachment lifecycle": no second ADD of an attachment without a DEL between;

@@ -609,3 +609,47 @@ def test_exec_06_an_invalid_huge_result_is_shown_cut_with_a_marker(cni: Cni, run
     assert "bytes left out" in info.value.details
     assert len(info.value.details) < 10_000
     assert info.value.details.endswith('x"}')
+
+
+def test_add_02_interrupt_as_the_lock_is_released_after_success_rolls_everything_back(
+        cni: Cni, runner: FakeRunner, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ADD-02: Ctrl-C can land after the cache entry was written, while the attachment lock is
+    being released. add() must then leave nothing, as for an interrupt a moment earlier: the lock
+    is taken again, every plugin gets DEL in reverse order with the final result, and the entry goes."""
+    import cnitool.core.lock as lock
+
+    real_remove_if_last = lock._remove_if_last
+    interrupted = []
+
+    def interrupt_once_after_the_write(fd: int, path: str, mode: int) -> None:
+        if not interrupted and "attachment-" in path and cache_file(cache_dir).exists():
+            interrupted.append(path)
+            raise KeyboardInterrupt
+        real_remove_if_last(fd, path, mode)
+
+    monkeypatch.setattr(lock, "_remove_if_last", interrupt_once_after_the_write)
+    runner.script("bridge", "ADD", ok(result_with("10.0.0.1/24")))
+    runner.script("portmap", "ADD", ok(result_with("10.0.0.2/24")))
+    runner.script("tuning", "ADD", ok(result_with("10.0.0.3/24")))
+    with pytest.raises(KeyboardInterrupt) as info:
+        cni.add(three_plugins(), RUNTIME)
+    assert interrupted
+    assert runner.commands()[3:] == [("tuning", "DEL"), ("portmap", "DEL"), ("bridge", "DEL")]
+    assert runner.calls[3].request["prevResult"]["ips"] == [{"address": "10.0.0.3/24"}]
+    assert not cache_file(cache_dir).exists()
+    assert info.value.rollback_errors == []  # type: ignore[attr-defined]
+
+
+def test_add_02_interrupt_during_the_rollback_of_a_failure_stops_it(cni: Cni, runner: FakeRunner) -> None:
+    """ADD-02: after a plugin failed, a Ctrl-C during the rollback stops it (as a second Ctrl-C
+    stops an interrupted ADD's rollback); it does not start the rollback over."""
+    runner.script("bridge", "ADD", ok(result_with("10.0.0.1/24")))
+    runner.script("portmap", "ADD", fail({"code": 11, "msg": "busy"}))
+
+    def interrupt(_invocation: PluginInvocation) -> Any:
+        raise KeyboardInterrupt
+
+    runner.script("portmap", "DEL", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        cni.add(three_plugins(), RUNTIME)
+    assert runner.commands() == [("bridge", "ADD"), ("portmap", "ADD"), ("portmap", "DEL")]
