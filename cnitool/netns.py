@@ -290,13 +290,19 @@ def occupy(path: str, *, create_name: str | None = None) -> Occupancy:
                 pass  # another process's namespace, maybe not mounted yet
         try:
             fd = _open_netns(path)
+            if _hold(fd, path):
+                return Occupancy(path, fd, created)
         except NetnsError:
-            if created or create_name is None or not _being_created(path):
+            if created:
+                remove(path)
+                raise
+            if create_name is None or not _being_created(path):
                 raise
             time.sleep(_POLL_SECONDS)
-            continue
-        if _hold(fd, path):
-            return Occupancy(path, fd, created)
+        except BaseException:  # Ctrl-C or SIGTERM before the caller could take charge of what we made
+            if created:
+                remove(path)
+            raise
 
 
 def _being_created(path: str) -> bool:
@@ -381,7 +387,7 @@ def run_in(
 # -- running a command in the foreground (cnitool exec, cnitool netns exec) ------------------------
 
 _SI_KERNEL = 0x80  # siginfo si_code of a signal the kernel sent itself, e.g. the terminal's Ctrl-C
-_KILL_AFTER = 3  # the third SIGINT/SIGTERM kills a command that ignores the first two
+_KILL_AFTER = 3  # the third signal kills a command that ignores the first two
 
 
 @dataclass(frozen=True)
@@ -389,15 +395,23 @@ class Foreground:
     """How a foreground command ended."""
 
     status: int  # its exit status; 128+N when signal N killed it, as a shell reports it
-    signals: tuple[int, ...] = ()  # SIGINT/SIGTERM we received while it ran
+    signals: tuple[int, ...] = ()  # SIGINT/SIGTERM/SIGHUP we received while it ran
+
+
+def nsenter_path() -> str:
+    """util-linux's nsenter, which runs a command in a namespace (asked before anything is set up)."""
+    nsenter = shutil.which("nsenter")
+    if nsenter is None:
+        raise NetnsError("cannot enter a network namespace: nsenter not found", hint="install util-linux")
+    return nsenter
 
 
 def run_foreground(path: str, argv: Sequence[str]) -> Foreground:
     """Run ``argv`` inside the namespace at ``path`` with our stdin/stdout/stderr, until it ends.
 
     Signals, as a shell treats its foreground job: the terminal's Ctrl-C reaches the command
-    directly (same process group), so it is not sent again; a SIGINT or SIGTERM sent to cnitool
-    alone (``kill``, a CI runner's timeout) is passed on to the command. cnitool itself does not
+    directly (same process group), so it is not sent again; a SIGINT, SIGTERM or SIGHUP sent to
+    cnitool alone (``kill``, a CI runner's timeout) is passed on to the command. cnitool itself does not
     die of them, so that the caller can still clean up; the third one kills the command. The
     origin is told apart by ``si_code`` (SI_KERNEL for the terminal's), read with sigtimedwait.
     A signal ignored when we started stays ignored for the command, as the shell decided.
@@ -406,10 +420,8 @@ def run_foreground(path: str, argv: Sequence[str]) -> Foreground:
     import sys
 
     _netns_identity(path)
-    nsenter = shutil.which("nsenter")
-    if nsenter is None:
-        raise NetnsError("cannot enter a network namespace: nsenter not found", hint="install util-linux")
-    watched = (signal.SIGINT, signal.SIGTERM)
+    nsenter = nsenter_path()
+    watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.getsignal(sig) for sig in watched}
     early: list[int] = []  # arrived before they were blocked: the origin is unknown, pass them on
 
@@ -422,7 +434,7 @@ def run_foreground(path: str, argv: Sequence[str]) -> Foreground:
             signal.signal(sig, record)
     received: list[int] = []
     child: subprocess.Popen[bytes] | None = None
-    waited = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
+    waited = {*watched, signal.SIGCHLD}
     old_mask: set[signal.Signals] | None = None
     try:
         for stream in (sys.stdout, sys.stderr):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from cnitool.cli.app import get_app
-from cnitool.cli.common import attachment_command, load_network, make_cni, resolve_attachment, warn_unused_capabilities
+from cnitool.cli.common import (
+    attachment_command,
+    load_network,
+    make_cni,
+    remove_namespace_unless_used,
+    resolve_attachment,
+    warn_unused_capabilities,
+)
 from cnitool.cli.output import Output
-
-if TYPE_CHECKING:
-    from cnitool.core.api import Cni
-    from cnitool.netns import Occupancy
 
 
 @attachment_command(
@@ -41,34 +44,9 @@ def add(network: str, netns: str, no_rollback: bool, **options: Any) -> None:
             result = cni.add(config, attachment.runtime, rollback=not no_rollback)
         except (CniError, KeyboardInterrupt):
             if occupancy.created and not no_rollback:
-                _remove_unless_used(output, cni, occupancy, netns)  # a failed add leaves nothing behind
+                remove_namespace_unless_used(output, cni, occupancy, netns)  # a failed add leaves nothing behind
             raise
     where = f"{netns} (new namespace)" if occupancy.created else netns
     output.result(result, f"Added {attachment.runtime.ifname} in {where} to network {config.name} "
                           f"(container {attachment.runtime.container_id}, cniVersion {config.version})")
 
-
-def _remove_unless_used(output: Output, cni: Cni, occupancy: Occupancy, name: str) -> None:
-    """Remove the namespace this add created, unless another attachment is being made in it
-    (another add holds it) or is in it (cached): a concurrent add of the same new name joined it.
-    The cache is read only once we hold the namespace alone, so no add can finish meanwhile."""
-    from cnitool import netns as netns_adapter
-
-    if occupancy.alone() and not _attached_in(cni, occupancy.path):
-        netns_adapter.remove(name)
-    else:
-        output.warning(f'keeping network namespace "{name}", which this add created: '
-                       "another attachment is in it or being made in it")
-
-
-def _attached_in(cni: Cni, path: str) -> bool:
-    """Whether a cached attachment (of any network) is in the namespace; an unreadable cache
-    may hide one, so it counts as yes."""
-    from cnitool.core.errors import CacheError
-    from cnitool.core.runtime import same_namespace
-
-    try:
-        entries, _unreadable = cni.cache.entries()
-    except CacheError:
-        return True
-    return any(same_namespace(entry.netns, path) for entry in entries)

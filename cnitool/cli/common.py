@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from cnitool.core.netconf import NetworkConfig
     from cnitool.core.runtime import RuntimeConf
     from cnitool.invoke import SubprocessRunner
+    from cnitool.netns import Occupancy
 
 
 conf_file_option = click.option(
@@ -140,6 +141,25 @@ def find_cached_attachment(output: Output, cni: Cni, network: str, attachment: A
     output.info(f"using the attachment of container {entry.container_id}: it was added with the namespace "
                 f"given as {entry.netns}")
     return replace(attachment, runtime=replace(runtime, container_id=entry.container_id, netns=entry.netns))
+
+
+def remove_namespace_unless_used(output: Output, cni: Cni, occupancy: Occupancy, name: str) -> None:
+    """Remove the namespace this command created, unless another attachment is being made in it
+    (another add holds it) or is in it (cached): a concurrent add of the same new name joined it
+    (CLI-03). The cache is read only once we hold the namespace alone, so no add can finish
+    meanwhile; an unreadable cache may hide an attachment, so then the namespace stays too."""
+    from cnitool import netns as netns_adapter
+    from cnitool.core.errors import CacheError
+
+    try:
+        in_use = not occupancy.alone() or bool(cni.attachments_in_namespace(occupancy.path))
+    except CacheError:
+        in_use = True
+    if in_use:
+        output.warning(f'keeping network namespace "{name}", which this command created: '
+                       "another attachment is in it or being made in it")
+    else:
+        netns_adapter.remove(occupancy.path)
 
 
 def cni_args_from(app: App, args: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import shlex
 import signal
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +23,19 @@ import click
 
 from cnitool.cli import signals
 from cnitool.cli.app import App, get_app
-from cnitool.cli.common import attachment_options, load_network, make_cni, resolve_attachment, warn_unused_capabilities
+from cnitool.cli.common import (
+    attachment_options,
+    load_network,
+    make_cni,
+    remove_namespace_unless_used,
+    resolve_attachment,
+    warn_unused_capabilities,
+)
 from cnitool.cli.complete import complete_netns, complete_network
 from cnitool.cli.output import Output
 
 if TYPE_CHECKING:
+    from cnitool.netns import Occupancy
     from cnitool.core.netconf import NetworkConfig
     from cnitool.core.result import Result
     from cnitool.core.runtime import RuntimeConf
@@ -107,45 +116,45 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
     config = load_network(app, output, network, options["conf_file"])
     warn_unused_capabilities(output, config, runtime)
     cni = make_cni(app, output)
-    existing = netns_adapter.exists(path)
-    if existing:
-        # Never the host's own namespace (CLI-03). An interface already attached in it is
-        # refused by add before anything runs, so exec never DELs an attachment it did not make.
-        netns_adapter.check_netns(path)
-    elif not netns_adapter.is_bare_name(name):
+    netns_adapter.nsenter_path()  # CMD must be runnable before anything is set up
+    bare = netns_adapter.is_bare_name(name)
+    if not bare and not netns_adapter.exists(path):
         raise NetnsError(f'network namespace "{path}" does not exist', hint="--netns creates only bare names")
 
-    with ExecSignals() as interrupts:
-        created = False
-        if not existing:
-            netns_adapter.create(name)  # outside any rich live display: it forks
-            created = True
+    # The namespace is created (outside any rich live display: it forks), or joined when a
+    # concurrent add or exec of the same name made it first (CLI-03); only ours is removed.
+    with ExecSignals() as interrupts, netns_adapter.occupy(path, create_name=name if bare else None) as occupancy:
         if interrupts.status is not None:  # interrupted while the namespace was being made
             output.info(f"interrupted (signal {interrupts.received[0]}): not adding; cleaning up")
-            if created:
-                netns_adapter.remove(path)
+            if occupancy.created:
+                remove_namespace_unless_used(output, cni, occupancy, name)
             return interrupts.status
         try:
             interrupts.raising = True
+            # Never the host's own namespace (CLI-03). An interface already attached in it is
+            # refused by add before anything runs, so exec never DELs an attachment it did not make.
+            netns_adapter.check_netns(path)
             result = cni.add(config, runtime, rollback=True)
             # No signal is taken between the return and this line (CPython checks for them on
             # calls and backward jumps), so an interrupt either rolled ADD back or comes after.
             interrupts.raising = False
         except BaseException:  # a CniError, or an interrupt (ADD rolled back what it built)
             interrupts.raising = False
-            if created:
-                netns_adapter.remove(path)  # a failed exec leaves no namespace behind
+            if occupancy.created:
+                remove_namespace_unless_used(output, cni, occupancy, name)  # a failed exec leaves nothing behind
             raise
-        status = interrupts.status  # noted just after ADD: skip CMD, clean up, report the signal
-        if status is not None:
-            output.info(f"interrupted (signal {interrupts.received[0]}): not running the command; cleaning up")
-        else:
-            _summary(app, output, config, runtime, result, name, command)
-            status = netns_adapter.run_foreground(path, command).status
-        if keep:
-            _explain_keep(app, output, config, runtime, name, created)
-            return status
-        return _clean_up(app, output, cni, config, runtime, path, created, status)
+        finish = _Finish(app, output, cni, config, runtime, occupancy, name, keep)
+        try:
+            status = interrupts.status  # noted just after ADD: skip CMD, clean up, report the signal
+            if status is not None:
+                output.info(f"interrupted (signal {interrupts.received[0]}): not running the command; cleaning up")
+            else:
+                _summary(app, output, config, runtime, result, name, command)
+                status = netns_adapter.run_foreground(path, command).status
+        except BaseException:  # CMD could not be started, or a third signal: undo the attachment all the same
+            finish(status=1)
+            raise
+        return finish(status)
 
 
 def _summary(app: App, output: Output, config: NetworkConfig, runtime: RuntimeConf, result: Result,
@@ -164,34 +173,51 @@ def _summary(app: App, output: Output, config: NetworkConfig, runtime: RuntimeCo
     )
 
 
-def _clean_up(app: App, output: Output, cni: Any, config: NetworkConfig, runtime: RuntimeConf, path: str,
-              created: bool, status: int) -> int:
-    """DEL, then remove the namespace we made. A failed DEL keeps the namespace and says how to retry."""
-    from cnitool import netns as netns_adapter
-    from cnitool.core.errors import CniError
+@dataclass(frozen=True)
+class _Finish:
+    """The end of an exec: the attachment and the namespace are undone, or kept with --keep."""
 
-    try:
-        cni.delete(config, runtime)
-    except CniError as err:
-        output.error(err)
-        output.info("the attachment could not be deleted; retry with: " + _del_command(app, config, runtime, path, created))
-        return status or int(err.exit_code)
-    if created:
+    app: App
+    output: Output
+    cni: Any
+    config: NetworkConfig
+    runtime: RuntimeConf
+    occupancy: Occupancy
+    name: str
+    keep: bool
+
+    def __call__(self, status: int) -> int:
+        if self.keep:
+            self._explain_keep()
+            return status
+        return self._clean_up(status)
+
+    def _clean_up(self, status: int) -> int:
+        """DEL, then remove the namespace we made. A failed DEL keeps the namespace and says how to retry."""
+        from cnitool.core.errors import CniError
+
+        created = self.occupancy.created
         try:
-            netns_adapter.remove(path)
+            self.cni.delete(self.config, self.runtime)
         except CniError as err:
-            output.error(err)
+            self.output.error(err)
+            self.output.info("the attachment could not be deleted; retry with: "
+                             + _del_command(self.app, self.config, self.runtime, self.occupancy.path, created))
             return status or int(err.exit_code)
-    return status
+        if created:
+            try:
+                remove_namespace_unless_used(self.output, self.cni, self.occupancy, self.name)
+            except CniError as err:
+                self.output.error(err)
+                return status or int(err.exit_code)
+        return status
 
-
-def _explain_keep(app: App, output: Output, config: NetworkConfig, runtime: RuntimeConf, name: str,
-                  created: bool) -> None:
-    path = runtime.netns
-    kept = f"namespace {name} and its attachment" if created else f"the attachment of {name}"
-    output.info(f"--keep: left {kept} to network {config.name}; look inside with: "
-          f"cnitool netns exec {shlex.quote(name)} -- sh; remove with: "
-          + _del_command(app, config, runtime, path, created))
+    def _explain_keep(self) -> None:
+        created = self.occupancy.created
+        kept = f"namespace {self.name} and its attachment" if created else f"the attachment of {self.name}"
+        self.output.info(f"--keep: left {kept} to network {self.config.name}; look inside with: "
+                         f"cnitool netns exec {shlex.quote(self.name)} -- sh; remove with: "
+                         + _del_command(self.app, self.config, self.runtime, self.runtime.netns, created))
 
 
 def _del_command(app: App, config: NetworkConfig, runtime: RuntimeConf, path: str, remove_netns: bool) -> str:

@@ -119,11 +119,14 @@ class Cni:
                 hint="delete that attachment first (cnitool del), or attach another interface with -i",
             )
 
-    def _entries_in_namespace(self, netns: str, ifname: str) -> list[CacheEntry]:
-        """The readable cache entries of interface ``ifname`` in the namespace at ``netns``, under
-        whatever path each was added (/run/netns/x, /var/run/netns/x, a /proc/PID/ns/net)."""
+    def attachments_in_namespace(self, netns: str) -> list[CacheEntry]:
+        """The readable cache entries of every network and interface in the namespace at ``netns``,
+        under whatever path each was added (/run/netns/x, /var/run/netns/x, a /proc/PID/ns/net)."""
         entries, _unreadable = self.cache.entries()
-        return [entry for entry in entries if entry.ifname == ifname and same_namespace(entry.netns, netns)]
+        return [entry for entry in entries if same_namespace(entry.netns, netns)]
+
+    def _entries_in_namespace(self, netns: str, ifname: str) -> list[CacheEntry]:
+        return [entry for entry in self.attachments_in_namespace(netns) if entry.ifname == ifname]
 
     def attachment_in_namespace(self, network_name: str, netns: str, ifname: str) -> CacheEntry | None:
         """The one cached attachment of this network for ``ifname`` in the namespace at ``netns``,

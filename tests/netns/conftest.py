@@ -96,6 +96,10 @@ class Lab:
         k.run("ip", "netns", "add", name)
         return name
 
+    def exec_namespaces(self) -> set[str]:
+        """``cnitool exec``'s own namespaces on a subnet of this session (see k.exec_namespaces_on)."""
+        return set(k.exec_namespaces_on(MADE.subnets))
+
     def netns_name(self) -> str:
         """A fresh namespace name, not created (for cnitool to create); removed at teardown if it exists."""
         name = self._unique(NS_PREFIX)
@@ -279,6 +283,7 @@ def lab(tmp_path: Path, cache_dir: Path, conf_dir: Path, cnitool: Callable[..., 
 def session_leftovers() -> list[str]:
     """Anything carrying this session's prefixes, or made for it, still in the kernel."""
     found = [f"namespace {name}" for name in k.netns_names() if name.startswith(NS_PREFIX)]
+    found += [f"namespace {name} (exec)" for name in k.exec_namespaces_on(MADE.subnets)]
     host_links = k.link_names()
     found += [f"link {name}" for name in host_links
               if name.startswith((BRIDGE_PREFIX, VETH_PREFIX)) or name in MADE.links]

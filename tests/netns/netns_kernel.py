@@ -8,6 +8,7 @@ says so. Everything here only looks (nothing creates a namespace as a side effec
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import shlex
 import subprocess
@@ -69,6 +70,19 @@ def ipv4_addresses(ifname: str, netns: str | None = None) -> list[str]:
         for info in entry.get("addr_info", []):
             if info.get("family") == "inet":
                 found.append(f"{info['local']}/{info['prefixlen']}")
+    return found
+
+
+def exec_namespaces_on(subnets: Iterable[str]) -> list[str]:
+    """``cnitool exec``'s own namespaces (``cnitool-exec-<hex>``, named by cnitool, not by a test)
+    whose eth0 has an address in one of ``subnets``: an exec that a failed test killed left them."""
+    networks = [ipaddress.ip_network(subnet) for subnet in subnets]
+    found = []
+    for name in sorted(netns_names()):
+        if name.startswith("cnitool-exec-") and link("eth0", netns=name) is not None:
+            addresses = [ipaddress.ip_interface(a).ip for a in ipv4_addresses("eth0", netns=name)]
+            if any(address in network for address in addresses for network in networks):
+                found.append(name)
     return found
 
 

@@ -11,6 +11,7 @@ kernel (``ip``), the cache directory and host-local's reservations, not only on 
 
 from __future__ import annotations
 
+import io
 import ipaddress
 import json
 import os
@@ -71,10 +72,16 @@ def exec_namespaces(lab) -> Iterator[list[str]]:
     """Names of ``cnitool-exec-*`` namespaces a test saw cnitool create; removed at teardown if a
     failing test left them (a named --netns comes from ``lab.netns_name()`` and is lab's)."""
     seen: list[str] = []
+    before = lab.exec_namespaces()
     yield seen
     for name in seen:
         if name in k.netns_names():
             k.run("ip", "netns", "del", name, check=False)
+    # One the test never saw: an exec it killed before learning the name. Removed, and an error.
+    unseen = lab.exec_namespaces() - before
+    for name in unseen:
+        k.run("ip", "netns", "del", name, check=False)
+    assert not unseen, f"exec namespaces left behind: {sorted(unseen)}"
 
 
 def subprocess_env(lab, **extra: str) -> dict[str, str]:
@@ -170,8 +177,8 @@ def test_exec_failed_add_removes_the_namespace_and_exits_with_cnitools_status(la
 
 @pytest.mark.parametrize(
     ("signum", "moment"),
-    [(signal.SIGINT, "cmd"), (signal.SIGINT, "add"), (signal.SIGTERM, "cmd")],
-    ids=["sigint-while-cmd-runs", "sigint-as-namespace-appears", "sigterm-while-cmd-runs"],
+    [(signal.SIGINT, "cmd"), (signal.SIGINT, "add"), (signal.SIGTERM, "cmd"), (signal.SIGHUP, "cmd")],
+    ids=["sigint-while-cmd-runs", "sigint-as-namespace-appears", "sigterm-while-cmd-runs", "sighup-while-cmd-runs"],
 )
 def test_exec_signal_cleans_up_and_exits_128_plus_signal(lab, exec_namespaces, signum: int, moment: str) -> None:
     """Issue 4 `exec` (Ctrl-C) + CLI-05 (130 interrupted): a SIGINT (or SIGTERM) sent to cnitool
@@ -373,3 +380,40 @@ def test_netns_add_list_exec_del_round_trip_with_ip_netns(lab) -> None:
     missing = lab.cnitool("netns", "exec", name, "--", "true")
     assert missing.returncode == 3, missing
     assert name not in k.netns_names() and not os.path.lexists(k.netns_path(name))
+
+
+def test_exec_undoes_the_attachment_when_the_command_cannot_be_run(lab, exec_namespaces, monkeypatch) -> None:
+    """Issue 4 `exec`: when running CMD fails after the ADD (here: entering the namespace raises),
+    the attachment is deleted and the namespace removed all the same, and the error is reported."""
+    from cnitool import netns as netns_adapter
+    from cnitool.cli import main
+    from cnitool.cli.app import App
+    from cnitool.core.errors import NetnsError
+
+    def cannot_enter(path: str, argv: object) -> object:
+        exec_namespaces.append(os.path.basename(path))
+        raise NetnsError(f"cannot run the command in {path}")
+
+    monkeypatch.setattr(netns_adapter, "run_foreground", cannot_enter)
+    net, bridge, _subnet = lab.bridge_network(ipMasq=False)
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["exec", "-o", "json", net.name, "--", "true"], app=App(stdout=out, stderr=err, environ=subprocess_env(lab)))
+    assert status == 3, err.getvalue()
+    assert json.loads(err.getvalue().splitlines()[-1])["msg"].startswith("cannot run the command in ")
+    [name] = exec_namespaces
+    assert_nothing_left(lab, net, bridge, name)
+
+
+def test_exec_without_nsenter_sets_nothing_up(lab) -> None:
+    """Issue 4 `exec`: nsenter (util-linux) runs CMD in the namespace; without it exec says so
+    (exit 3) before it creates a namespace or runs a plugin."""
+    net, bridge, _subnet = lab.bridge_network(ipMasq=False)
+    before = set(k.netns_names())
+    env = subprocess_env(lab)
+    env["PATH"] = "/nonexistent"
+    done = subprocess.run([sys.executable, "-m", "cnitool", "exec", "-o", "json", net.name, "--", "true"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3, done
+    assert "nsenter not found" in json.loads(done.stderr.splitlines()[-1])["msg"]
+    assert set(k.netns_names()) == before
+    assert k.link(bridge) is None  # the bridge plugin never ran
