@@ -99,7 +99,7 @@ class Output:
         if self.app.diagnostics_json:
             self._machine.write_document_line(self.app.stderr, {"level": "info", "plugin": plugin, "stderr": text})
         else:
-            from cnitool.render.human import printable
+            from cnitool.render.text import printable
 
             for line in text.splitlines():
                 self.app.stderr.write(f"[{plugin}] {printable(line)}\n")
@@ -129,7 +129,7 @@ class Output:
                 self.app.stderr, self._machine.error_document("interrupted", "interrupted", rollback_errors=failed))
         else:
             from cnitool.cli.app import isatty
-            from cnitool.render.human import printable
+            from cnitool.render.text import printable
 
             if isatty(self.app.stderr):
                 self.app.stderr.write("\n")  # end the line of the terminal's ^C echo

@@ -44,7 +44,7 @@ def format_call(record: dict[str, Any]) -> str:
     excerpt): it is written to the stream as it is, never folded by rich, which is slow on many
     lines. Control characters are shown as ``\\xNN``, so the plugin's text cannot drive the terminal.
     """
-    from cnitool.render.human import printable
+    from cnitool.render.text import printable
 
     header = f"── {record['command']} {record['plugin']}"
     if record["path"]:

@@ -6,7 +6,6 @@ Every console that prints data uses ``markup=False, highlight=False``: plugin te
 
 from __future__ import annotations
 
-import re
 from typing import TextIO
 
 from rich import box
@@ -18,18 +17,9 @@ from rich.text import Text
 from cnitool.core.errors import CniError, describe_code
 from cnitool.core.pluginexec import VERB_WORDS
 from cnitool.core.result import Result
+from cnitool.render.text import printable
 
 STDERR_TAIL_LINES = 20
-
-# C0 and C1 control characters but tab and newline: a plugin's text must not drive the terminal
-# (clear the screen, set the title, hide what follows).
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """Text from a plugin made safe for a terminal: control characters shown as ``\\xNN``."""
-    return _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
-
 
 def console(stream: TextIO, color: bool | None) -> Console:
     """``color`` True forces colour, False means no escape sequence at all, None lets rich decide.
