@@ -147,14 +147,17 @@ def remove_namespace_unless_used(output: Output, cni: Cni, occupancy: Occupancy,
     """Remove the namespace this command created, unless another attachment is being made in it
     (another add holds it) or is in it (cached): a concurrent add of the same new name joined it
     (CLI-03). The cache is read only once we hold the namespace alone, so no add can finish
-    meanwhile; an unreadable cache may hide an attachment, so then the namespace stays too."""
+    meanwhile. A cache that cannot be read holds no attachment either: an add that joined our
+    namespace with this cache failed on it too (the cache is often why this command failed)."""
     from cnitool import netns as netns_adapter
     from cnitool.core.errors import CacheError
 
-    try:
-        in_use = not occupancy.alone() or bool(cni.attachments_in_namespace(occupancy.path))
-    except CacheError:
-        in_use = True
+    in_use = not occupancy.alone()
+    if not in_use:
+        try:
+            in_use = bool(cni.attachments_in_namespace(occupancy.path))
+        except CacheError:
+            in_use = False
     if in_use:
         output.warning(f'keeping network namespace "{name}", which this command created: '
                        "another attachment is in it or being made in it")

@@ -166,6 +166,21 @@ def test_cli_03_failed_add_keeps_the_namespace_it_created_when_another_attachmen
     assert race.cache_files() == [f"{race.network}-{k.container_id_for(race.path)}-eth2"]
 
 
+def test_cli_03_add_failing_on_an_unusable_cache_removes_the_namespace_it_created(race: Race, tmp_path: Path) -> None:
+    """CLI-03: the cache's results/ is a file, so add fails (exit 3) before any plugin runs; the
+    namespace this add created holds nothing and goes, as after any failed add (an unreadable
+    cache hides no attachment of a namespace made moments ago)."""
+    cache = tmp_path / "broken-cache"
+    cache.mkdir()
+    (cache / "results").write_text("not a directory")
+    [(status, _out, err)] = finish([race.add(CNI_CACHE_DIR=str(cache))])
+    assert status == 3, err
+    assert last_error(err)["kind"] == "cache", err
+    assert "keeping network namespace" not in err
+    assert race.name not in k.netns_names()
+    assert race.log() == []
+
+
 def test_cli_03_failed_add_keeps_the_namespace_it_created_while_another_add_works_in_it(race: Race) -> None:
     """A (eth1) creates the namespace and fails while B (eth2), which joined it, is still
     running its plugin: A must not remove the namespace from under B, and B then succeeds."""
