@@ -159,7 +159,8 @@ def read_snapshot(netns_path: str | None = None) -> Snapshot:
     """
     from pyroute2 import IPRoute
 
-    kwargs: dict[str, Any] = {} if netns_path is None else {"netns": netns_path, "flags": 0}
+    # bytes: pyroute2 encodes a str path as ASCII, which fails for a non-ASCII name (as in netns.create).
+    kwargs: dict[str, Any] = {} if netns_path is None else {"netns": os.fsencode(netns_path), "flags": 0}
     with IPRoute(**kwargs) as ipr:
         links = tuple(_link(message) for message in ipr.get_links())
         addresses = tuple(address for address in (_address(m) for m in ipr.get_addr()) if address is not None)

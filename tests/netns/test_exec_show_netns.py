@@ -291,6 +291,20 @@ def test_show_tree_draws_the_live_bridge_attachment_and_marks_differences(lab) -
     assert {"address-missing", "mac-mismatch"} <= kinds
 
 
+def test_show_tree_of_a_namespace_with_a_non_ascii_name(lab) -> None:
+    """Issue 4 `show --tree`: a namespace name that is not ASCII (cnitool creates and attaches
+    it like any other) is read from the kernel too; pyroute2 took a str path as ASCII (exit 70)."""
+    net, _bridge, _subnet = lab.bridge_network(ipMasq=False)
+    name = lab.netns_name() + "ü"
+    added = lab.add(net, name)
+    assert added.returncode == 0, added
+    address = json.loads(added.stdout)["ips"][0]["address"]
+    for argv in (["show", net.name, name, "--tree"], ["show", "--all", "--tree"]):
+        tree = lab.cnitool(*argv, "-o", "table", env=WIDE)
+        assert tree.returncode == 0, tree
+        assert address in tree.stdout and "matches the cached result" in tree.stdout, tree.stdout
+
+
 def test_show_all_json_lists_the_attachment_and_a_gone_namespace(lab) -> None:
     """Issue 4 `show` / `show --all` (CACHE-01, CACHE-02): JSON is a list of entries with the
     container ID (CLI-02), ifname, network, namespace and whether it exists, args, capability
