@@ -16,7 +16,7 @@ from cnitool.core.loader import load_network_bytes
 from cnitool.core.lock import Locks
 from cnitool.core.names import validate_attachment, validate_plugin_type
 from cnitool.core.netconf import NetworkConfig, PluginConfig
-from cnitool.core.pluginexec import PluginCaller, StderrSink, failure_prefix
+from cnitool.core.pluginexec import PluginCaller, StderrSink, describe_plugin, failure_prefix
 from cnitool.core.request import build_request
 from cnitool.core.result import Result, convert_result, parse_result, result_to_wire
 from cnitool.core.runner import PluginRunner
@@ -92,10 +92,10 @@ class Cni:
             self.notice(f"interrupted: rolling back the ADD ({len(started)} plugin(s) to DEL, "
                         "in reverse order); interrupt again to stop at once")
         failure = CniError("interrupted")
+        interrupt.rollback_errors = failure.rollback_errors  # type: ignore[attr-defined]  # filled below
         with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
             self._roll_back(network, runtime, started, result, failure)
             self.cache.delete(network.name, runtime.container_id, runtime.ifname)
-        interrupt.rollback_errors = failure.rollback_errors  # type: ignore[attr-defined]
 
     def _refuse_interface_taken(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
         """SPEC.md "Attachment lifecycle": no second ADD of an attachment without a DEL between;
@@ -158,13 +158,24 @@ class Cni:
         last_good: Result | None,
         failure: CniError,
     ) -> None:
-        """DEL, in reverse order, every plugin that was started; failures are attached to ``failure``."""
-        for plugin in reversed(started):
+        """DEL, in reverse order, every plugin that was started; failures are attached to ``failure``.
+
+        An interrupt stops it; what was left undone is attached too, so the user learns that the
+        plugins may have left state behind (and which DELs to run again: ``cnitool del``)."""
+        pending = list(reversed(started))
+        while pending:
+            plugin = pending[0]
             request = build_request(network, plugin, prev_result=self._del_prev_result(network, last_good), capability_args=runtime.capability_args)
             try:
                 self.caller.call(plugin, "DEL", request, runtime)
             except CniError as err:
                 failure.rollback_errors.append(err)
+            except KeyboardInterrupt:
+                undone = ", ".join(f"plugin {describe_plugin(p)}" for p in pending)
+                failure.rollback_errors.append(CniError(f"rollback interrupted: DEL did not finish for {undone}",
+                                                         hint="cnitool del runs the DELs again"))
+                raise
+            pending.pop(0)
 
     @staticmethod
     def _cache_entry(network: NetworkConfig, runtime: RuntimeConf, result: Result) -> CacheEntry:

@@ -381,6 +381,30 @@ def test_add_02_rollback_after_an_interrupt_gives_a_hung_del_10_seconds(world: W
     assert world.log() == ["hang ADD c1", "hang DEL c1"]
 
 
+def test_add_02_second_interrupt_stops_the_rollback_and_says_what_was_not_undone(world: World) -> None:
+    """ADD-02, CLI-05: Ctrl-C while p2 hangs in ADD starts the rollback; p2 hangs in DEL too and a
+    second Ctrl-C stops it. The error says which DELs did not finish (p2, and p1 not run)."""
+    world.plugin("p1", RECORD + answer(R1))
+    world.plugin("hang", RECORD + 'touch "$TDIR/hanging-$CNI_COMMAND"; sleep 60\n')
+    net = world.network(["p1", "hang"])
+    proc = world.start("add", net, world.netns, "--container-id", "c1")
+    try:
+        assert wait_for(lambda: (world.record_dir / "hanging-ADD").exists(), within=20), proc
+        proc.send_signal(signal.SIGINT)
+        assert wait_for(lambda: (world.record_dir / "hanging-DEL").exists(), within=20), proc
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    error = json.loads(stderr.splitlines()[-1])
+    assert error["rollback_errors"] == [
+        'rollback interrupted: DEL did not finish for plugin type="hang", plugin type="p1"'], error
+    assert world.log() == ["p1 ADD c1", "hang ADD c1", "hang DEL c1"]
+
+
 def test_add_ignored_sighup_stays_ignored(world: World) -> None:
     """CLI-05: under ``nohup`` (SIGHUP ignored when cnitool starts) a closed terminal does not
     interrupt the ADD; Ctrl-C still does (exit 130)."""
