@@ -55,6 +55,9 @@ def resolve(arg: str, cwd: str | None = None) -> str:
         raise UsageError(
             "the network namespace argument is empty", hint="give a name (ns1) or a path (/var/run/netns/ns1)"
         )
+    if arg in (".", ".."):  # a directory, never a namespace: say so in the user's words
+        raise UsageError(f'"{arg}" is not a network namespace name or path',
+                         hint="give a name (ns1) or the path of a namespace (/var/run/netns/ns1, ./ns1)")
     if is_bare_name(arg):
         return f"{NETNS_DIR}/{arg}"
     if arg.startswith("/"):

@@ -167,8 +167,13 @@ def remove_namespace_unless_used(output: Output, cni: Cni, occupancy: Occupancy,
 
 def cni_args_from(app: App, args: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The CNI_ARGS pairs: the --arg options when given, else the CNI_ARGS variable (REQ-07)."""
+    from cnitool.core.errors import UsageError
     from cnitool.core.runtime import parse_cni_args
 
+    for arg in args:
+        if ";" in arg:  # CNI_ARGS has no escape for it: "a=b;c=d" would reach the plugins as two pairs
+            raise UsageError(f'invalid --arg "{arg}": a ";" separates CNI_ARGS pairs and cannot be part of one',
+                             code=4, hint="give each pair its own --arg K=V")
     if args:
         return parse_cni_args(";".join(args), what="--arg")
     return parse_cni_args(app.environ.get("CNI_ARGS", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -49,12 +50,19 @@ def made_netns() -> Iterator[str]:
         ("../ns1", "/tmp/work", "/tmp/ns1"),
         ("../../../../ns1", "/tmp/work", "/ns1"),
         ("//proc//1/./ns/../ns/net/", "/x", "/proc/1/ns/net"),
-        (".", "/tmp/work", "/tmp/work"),
-        ("..", "/tmp/work", "/tmp"),
+        ("./.", "/tmp/work", "/tmp/work"),
     ],
 )
 def test_cli_03_resolve(arg: str, cwd: str, expected: str) -> None:
     assert netns.resolve(arg, cwd) == expected
+
+
+@pytest.mark.parametrize("arg", [".", ".."])
+def test_cli_03_dot_and_dotdot_are_refused_in_the_users_words(arg: str) -> None:
+    """CLI-03: "." and ".." are no namespace names, and as paths they are directories, never a
+    namespace: a usage error naming what was typed, not '"/tmp" is not a network namespace'."""
+    with pytest.raises(UsageError, match=f'"{re.escape(arg)}" is not a network namespace name or path'):
+        netns.resolve(arg, "/tmp/work")
 
 
 def test_cli_03_resolve_defaults_to_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

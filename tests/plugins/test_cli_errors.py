@@ -246,6 +246,7 @@ def test_val_04_plugin_type_with_a_path_never_runs(env: Env, cnitool, netns: str
         ("env", "A=1;=2", 'invalid CNI_ARGS pair "=2": the key is empty'),
         ("option", "novalue", 'invalid --arg "novalue": expected KEY=VALUE'),
         ("option", "=2", 'invalid --arg "=2": the key is empty'),
+        ("option", "a=b;c=d", 'invalid --arg "a=b;c=d": a ";" separates CNI_ARGS pairs and cannot be part of one'),
     ],
 )
 @pytest.mark.parametrize("verb", ["add", "del"])
