@@ -95,6 +95,7 @@ class CniError(Exception):
             "stderr": self.stderr,
             "hint": self.hint,
             "rollback_errors": [str(err) for err in self.rollback_errors],
+            "traceback": None,  # the CLI's --debug fills it in for an internal error only
         }
 
 

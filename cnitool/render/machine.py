@@ -50,7 +50,7 @@ def error_document(kind: str, msg: str, *, rollback_errors: Sequence[str] = (),
 
 
 def write_error(stream: TextIO, error: CniError) -> None:
-    write_document_line(stream, {**error.to_dict(), "traceback": None})
+    write_document_line(stream, error.to_dict())
 
 
 def write_internal_error(stream: TextIO, message: str, traceback: str | None = None) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin_env import RESULT_1_0, Env, error_object, flat, panel
+from plugin_env import ERROR_FIELDS, RESULT_1_0, Env, error_object, flat, panel
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creating network namespaces needs root")
 
@@ -686,6 +686,8 @@ def test_gc_01_every_error_reported_in_order_and_the_first_sets_the_exit_status(
     assert run.returncode == 1, run
     assert run.json()["pluginGC"] is True
     assert [(e["plugin"], e["code"]) for e in run.stderr_json_lines()] == [("a", 5), ("b", 7)]
+    # CLI-05: the errors in the document have the keys of those on stderr.
+    assert [set(e) for e in run.json()["errors"]] == [ERROR_FIELDS, ERROR_FIELDS]
     assert env.calls() == ["a GC", "b GC"]
 
     (env.cache_dir / "results").mkdir()
