@@ -12,7 +12,7 @@ import json
 import pytest
 
 from cnitool.core.api import Cni
-from cnitool.core.errors import PluginTimeout
+from cnitool.core.errors import PluginFailed, PluginTimeout
 from cnitool.core.excerpt import HEAD_BYTES, TAIL_BYTES, excerpt, marker, quoted_excerpt, text_excerpt
 from cnitool.core.gojson import go_quote
 from cnitool.core.loader import load_network_bytes
@@ -121,7 +121,7 @@ def test_add_02_rollback_error_is_cut_too(runner: FakeRunner, cni: Cni) -> None:
     network, _ = load_network_bytes(b'{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"fake"}]}',
                                     source="n.conflist", is_list=True)
     runner.script("fake", "ADD", fail(b"a" * BIG)).script("fake", "DEL", fail(b"d" * BIG))
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(PluginFailed) as caught:
         cni.add(network, RUNTIME)
     error = caught.value
     assert [str(err) for err in error.rollback_errors] and all(
