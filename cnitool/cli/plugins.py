@@ -7,6 +7,7 @@ hold an inventory up for the two minutes an ADD may take.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -45,10 +46,11 @@ def version_probe(app: App, plugin_dirs: Sequence[str]) -> Callable[[str], list[
     help="List every plugin in the plugin path with the CNI spec versions it supports.\n\n"
     "Each directory of CNI_PATH/--cni-path is listed in order; a name found again in a later "
     "directory is marked as shadowed (the first one is what every verb runs). Each executable that "
-    "mentions CNI_COMMAND (every plugin does; other programs are not run), or is a small script "
-    "naming a file that does (a wrapper, such as exec /usr/lib/cni/bridge \"$@\"), is asked "
-    "VERSION, in parallel, for at most --timeout seconds (default 10); `cnitool invoke PATH "
-    "VERSION` asks any other file. A file that is not "
+    "mentions CNI_COMMAND (every plugin does; other programs are not run), or is a #! script of at "
+    "most 64 KiB one of whose command lines execs such a file (a wrapper: exec /usr/lib/cni/bridge "
+    "\"$@\", exec \"$(dirname \"$0\")/x\", exec env VAR=1 NAME with NAME found on PATH; comments "
+    "and other words do not count), is asked VERSION, in parallel, for at most --timeout seconds "
+    "(default 10); `cnitool invoke PATH VERSION` asks any other file. A file that is not "
     "executable, does not answer or answers something that is not version info is flagged with "
     "the reason. Exit 0 whatever was found."
 )
@@ -63,7 +65,12 @@ def plugins() -> int:
     def probe(directory: str, name: str) -> list[str]:
         return version_probe(app, [directory])(name)
 
-    inventory = scan(dirs, probe)
+    try:
+        cwd: str | None = os.getcwd()
+    except OSError:  # removed under us: no ./x is known
+        cwd = None
+    # What a wrapper's exec runs: plugins get our PATH and current directory (invoke.py).
+    inventory = scan(dirs, probe, search_path=app.environ.get("PATH"), cwd=cwd)
     output.document(_document(inventory), lambda console: _draw(console, inventory))
     return 0
 

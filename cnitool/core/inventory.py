@@ -6,10 +6,31 @@ the file every verb runs (EXEC-02: the first regular file wins, executable or no
 
 Only files that mention ``CNI_COMMAND`` (every plugin reads it; the skel of the Go plugins holds
 the name) are run: a plugin path that points at /usr/bin by mistake must not start ``reboot``.
-A wrapper script (``exec /usr/lib/cni/bridge "$@"``) need not mention it: a small ``#!`` script
-counts when its text names a file that does (a path, or a name in its own directory or the plugin
-path), directly or through further such wrappers. An ordinary script naming a plugin's file is
-too unlikely to give up the wrappers for.
+A wrapper script (``exec /usr/lib/cni/bridge "$@"``) need not mention it: a ``#!`` script of at
+most 64 KiB counts when one of its command lines (blank lines and ``#`` comment lines aside,
+leading blanks stripped) is, as a whole::
+
+    [NAME=WORD ...] exec [env [NAME=WORD ...]] TARGET [ARGS]
+
+``env`` may be written ``/usr/bin/env`` or ``/bin/env``; a WORD is a run of ``"…"``, ``'…'`` and
+characters other than blanks, quotes, backquotes, backslashes and ``;&|<>()``; ARGS is anything
+after a blank. TARGET, its quotes removed, holds no ``$``, backquote, backslash, ``~``, glob or
+brace character (nothing the shell would expand) except a leading ``$(dirname "$0")`` (or
+``$(dirname -- "$0")``, ``$(dirname $0)``, ``${0%/*}``); it is the file the shell would run:
+
+* ``$(dirname "$0")/x``: ``x`` in the script's directory (as the script was started);
+* ``/abs/x``: itself; ``./x`` or ``dir/x``: from the current directory, which plugins inherit;
+* a bare ``NAME``: the first executable ``NAME`` on the PATH plugins run with (not the plugin
+  path: on Debian ``exec bridge`` finds iproute2's /usr/sbin/bridge), and not at all when the line
+  sets PATH.
+
+That file must be a plugin itself: executable, and mentioning CNI_COMMAND or in turn such a
+wrapper (a script already on the way does not count, so wrappers naming each other never loop).
+The first command line whose TARGET is a plugin makes the script a wrapper of it (``wraps``).
+Everything else is not run: a comment, a word of another command, an ``exec`` after ``;``, ``&&``
+or ``then`` on one line, a variable or glob, ``sh -c``, ``exec -a``. This strict rule misses some
+wrappers, which ``cnitool invoke PATH VERSION`` still asks; the looser "any word of the script
+names a plugin file" ran ordinary scripts of /usr/bin for a comment or the word "static".
 
 Core stays pure: plugins are asked VERSION through a function the caller passes in, several at a
 time; the caller's runner bounds each call with its timeout.
@@ -31,8 +52,21 @@ DEFAULT_WORKERS = 8
 
 # A wrapper is a few lines: a longer file is never read as one.
 WRAPPER_MAX_BYTES = 64 * 1024
-# The words of a script that may name a file: split at blanks, quotes and shell punctuation.
-_WORD = re.compile(rb"[^\s\"'`$(){}\[\];|&<>=]+")
+
+# The grammar of a wrapper's exec line (see the module docstring), over a stripped line in which
+# each spelling of the script's directory was replaced by _HERE first.
+_HERE = "\0"
+_SCRIPT_DIR = re.compile(r"""\$\(\s*dirname\s+(?:--\s+)?(?:"\$0"|\$0|"\$\{0\}"|\$\{0\})\s*\)|\$\{0%/\*\}""")
+_WORD = r"""(?:"[^"]*"|'[^']*'|[^\s"'`\\;&|<>()])+"""
+_ASSIGNMENT = rf"[A-Za-z_][A-Za-z0-9_]*=(?:{_WORD})?"
+_EXEC_LINE = re.compile(
+    rf"(?P<assignments>(?:{_ASSIGNMENT}\s+)*)exec\s+"
+    rf"(?:(?:/usr/bin/|/bin/)?env\s+(?P<env>(?:{_ASSIGNMENT}\s+)*))?"
+    rf"(?P<target>{_WORD})(?:\s.*)?")
+_QUOTED = re.compile(r""""([^"]*)"|'([^']*)'|([^"']+)""")
+_SETS_PATH = re.compile(r"(?:^|\s)PATH=")
+# What the shell would expand or glob in a target: such a file is not known before it runs.
+_EXPANDED = re.compile(r"[$`\\~*?\[\]{}\0]")
 
 ProbeAt = Callable[[str, str], Sequence[str]]
 """``probe(directory, name)``: the versions the plugin file ``directory/name`` supports (VER-04);
@@ -109,8 +143,9 @@ def _entries(directory: str, wrappers: _Wrappers) -> tuple[list[_Entry], str | N
         else:
             wraps = wrappers.plugin_run_by(path)
             problem = None if wraps is not None else (
-                "not asked VERSION: neither it nor a file it names mentions CNI_COMMAND, so probably not a "
-                f"CNI plugin; `cnitool invoke {path} VERSION` asks it anyway")
+                "not asked VERSION: neither it nor a file it names mentions CNI_COMMAND (a script counts as a "
+                "wrapper only when one of its command lines execs a plugin), so probably not a CNI plugin; "
+                f"`cnitool invoke {path} VERSION` asks it anyway")
         entries.append(_Entry(name, path, directory, executable, problem, wraps=wraps))
     return entries, None
 
@@ -129,11 +164,14 @@ def _mentions_cni_command(path: str) -> bool:
 
 @dataclass
 class _Wrappers:
-    """Which plugin file a wrapper script runs, for one scan: each directory is listed and each
-    file searched for CNI_COMMAND at most once, however many scripts name it."""
+    """Which plugin file a wrapper script runs, for one scan: each file is searched for
+    CNI_COMMAND at most once, however many scripts run it.
 
-    plugin_dirs: Sequence[str]
-    _listings: dict[str, frozenset[str]] = field(default_factory=dict)
+    ``search_path`` is the PATH plugins run with (bare names are found there, as exec does; None:
+    never), ``cwd`` the directory they start in (relative paths; None: never)."""
+
+    search_path: str | None
+    cwd: str | None
     _mentions: dict[str, bool] = field(default_factory=dict)
 
     def mentions_cni_command(self, path: str) -> bool:
@@ -142,51 +180,79 @@ class _Wrappers:
             self._mentions[key] = _mentions_cni_command(path)
         return self._mentions[key]
 
-    def plugin_run_by(self, path: str, seen: set[str] | None = None) -> str | None:
-        """A file the script at ``path`` names that mentions CNI_COMMAND, or that is such a wrapper
-        itself; None when ``path`` is no small script or names no plugin. ``seen`` (real paths)
-        keeps scripts that name each other from looping."""
-        seen = seen if seen is not None else set()
-        seen.add(os.path.realpath(path))
+    def plugin_run_by(self, path: str, seen: frozenset[str] = frozenset()) -> str | None:
+        """The plugin file (one that mentions CNI_COMMAND) the script at ``path`` execs, directly
+        or through further wrappers; None when ``path`` is no small ``#!`` script or none of its
+        command lines execs a plugin. ``seen`` (real paths of the scripts on the way) keeps scripts
+        that run each other from looping."""
         body = _script_body(path)
         if body is None:
             return None
-        for candidate in self._named_files(body, os.path.dirname(path)):
-            if os.path.realpath(candidate) in seen:
+        seen = seen | {os.path.realpath(path)}
+        for target in self._exec_targets(body, path):
+            if os.path.realpath(target) in seen:
                 continue
-            if self.mentions_cni_command(candidate):
-                return candidate
-            found = self.plugin_run_by(candidate, seen)
+            if self.mentions_cni_command(target):
+                return os.path.normpath(target)
+            found = self.plugin_run_by(target, seen)
             if found is not None:
                 return found
         return None
 
-    def _named_files(self, body: bytes, here: str) -> Iterator[str]:
-        """The executable files a script's words may name, in order: a word with a ``/`` as a path
-        (relative to the script's directory), and its last part as a name in that directory or the
-        plugin path, where a script finds a plugin by ``$(dirname "$0")/x`` or by its name."""
-        for word in dict.fromkeys(_WORD.findall(body)):
-            name = os.fsdecode(word)
-            base = os.path.basename(name)
-            candidates = [os.path.normpath(os.path.join(here, name))] if "/" in name else []
-            candidates.extend(os.path.join(directory, base) for directory in (here, *self.plugin_dirs)
-                              if base in self._listing(directory))
-            for candidate in candidates:
-                if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-                    yield candidate
+    def _exec_targets(self, body: bytes, script: str) -> Iterator[str]:
+        """The executable files the exec lines of a script run, in order (module docstring)."""
+        for raw in body.split(b"\n"):
+            if b"exec" not in raw:
+                continue  # most lines, cheaply
+            line = os.fsdecode(raw).strip()
+            if not line or line.startswith("#"):
+                continue
+            match = _EXEC_LINE.fullmatch(_SCRIPT_DIR.sub(_HERE, line))
+            if match is None:
+                continue
+            target = "".join(next(part for part in m.groups() if part is not None)
+                             for m in _QUOTED.finditer(match["target"]))
+            here = target.startswith(_HERE + "/")
+            if here:
+                target = target[len(_HERE):]
+            if not target or _EXPANDED.search(target):
+                continue
+            if here:
+                candidate = (os.path.dirname(script) or ".") + target
+            elif os.path.isabs(target):
+                candidate = target
+            elif "/" in target:
+                candidate = os.path.join(self.cwd, target) if self.cwd is not None else None
+            elif _SETS_PATH.search(f"{match['assignments']} {match['env'] or ''}"):
+                candidate = None  # the PATH the name is looked up in is not worked out
+            else:
+                candidate = self._on_path(target)
+            if candidate is not None and _executable_file(candidate):
+                yield candidate
 
-    def _listing(self, directory: str) -> frozenset[str]:
-        if directory not in self._listings:
-            try:
-                self._listings[directory] = frozenset(os.listdir(directory))
-            except OSError:
-                self._listings[directory] = frozenset()
-        return self._listings[directory]
+    def _on_path(self, name: str) -> str | None:
+        """The file ``exec name`` runs: the first executable regular file on the search path (an
+        empty entry is the current directory)."""
+        if self.search_path is None:
+            return None
+        for directory in self.search_path.split(":"):
+            if not directory:
+                if self.cwd is None:
+                    continue
+                directory = self.cwd
+            candidate = os.path.join(directory, name)
+            if _executable_file(candidate):
+                return candidate
+        return None
+
+
+def _executable_file(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
 
 
 def _script_body(path: str) -> bytes | None:
-    """The text after the ``#!`` line of a small script (the interpreter is never the plugin);
-    None for anything else."""
+    """The text after the ``#!`` line of a script of at most WRAPPER_MAX_BYTES (the interpreter is
+    never the plugin); None for anything else."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(WRAPPER_MAX_BYTES + 1)
@@ -197,12 +263,16 @@ def _script_body(path: str) -> bytes | None:
     return data.partition(b"\n")[2]
 
 
-def scan(dirs: Sequence[str], probe: ProbeAt | None, workers: int = DEFAULT_WORKERS) -> Inventory:
-    """List the plugin directories and ask every executable file VERSION (when ``probe`` is given)."""
+def scan(dirs: Sequence[str], probe: ProbeAt | None, workers: int = DEFAULT_WORKERS, *,
+         search_path: str | None = None, cwd: str | None = None) -> Inventory:
+    """List the plugin directories and ask every plugin VERSION (when ``probe`` is given).
+
+    ``search_path`` (the PATH plugins run with) and ``cwd`` (the directory they start in) say what
+    a wrapper's ``exec NAME`` and ``exec ./x`` run; without them such lines make no wrapper."""
     plugin_dirs: list[PluginDir] = []
     entries: list[_Entry] = []
     seen_dirs: set[str] = set()
-    wrappers = _Wrappers(dirs)
+    wrappers = _Wrappers(search_path, cwd)
     for directory in dirs:
         key = os.path.normpath(directory)
         if key in seen_dirs:

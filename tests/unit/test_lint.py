@@ -129,8 +129,9 @@ def test_inventory_scan_with_fake_probe(tmp_path: Path) -> None:
     assert rows == [
         (str(first / "p"), ("1.0.0",), None, None),
         (str(second / "link"), None, "dangling symbolic link (No such file or directory)", None),
-        (str(second / "ordinary"), None, "not asked VERSION: neither it nor a file it names mentions CNI_COMMAND, "
-         f"so probably not a CNI plugin; `cnitool invoke {second / 'ordinary'} VERSION` asks it anyway", None),
+        (str(second / "ordinary"), None, "not asked VERSION: neither it nor a file it names mentions CNI_COMMAND "
+         "(a script counts as a wrapper only when one of its command lines execs a plugin), so probably not a "
+         f"CNI plugin; `cnitool invoke {second / 'ordinary'} VERSION` asks it anyway", None),
         (str(second / "p"), ("0.4.0",), None, str(first / "p")),
         (str(second / "q"), None, "not executable (mode -rw-r--r--)", None),
     ]
