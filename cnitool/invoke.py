@@ -10,6 +10,12 @@ it and every child it forks share one process group that we can kill as a whole;
 whole group gets SIGKILL. We kill *only* on timeout (and when we are interrupted ourselves): a
 plugin may start a daemon on purpose (``dhcp`` style), and that must outlive a successful call.
 
+Interrupted (Ctrl-C, SIGTERM, SIGHUP): the signal handler calls :func:`interrupt_all`, which kills
+every plugin running, in whichever thread (the VERSION probes of ``plugins`` and ``validate`` run
+in a pool the main thread's KeyboardInterrupt cannot reach), and marks every runner interrupted:
+from then on only DEL (the rollback of an interrupted ADD) is still run, for at most
+:data:`AFTER_INTERRUPT_TIMEOUT`.
+
 Unlike Go's ``exec.Cmd.Wait`` (which libcni uses without a ``WaitDelay``), we do not wait forever
 for a child that inherited the plugin's stdout: once the plugin itself has exited we read for at
 most ``_PIPE_GRACE`` seconds more, then return what we have and leave that child alone.
@@ -26,10 +32,11 @@ import selectors
 import signal
 import stat
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from cnitool.core.errors import PluginNotFound, PluginTimeout
+from cnitool.core.errors import CniError, PluginNotFound, PluginTimeout
 from cnitool.core.pluginexec import VERB_WORDS
 from cnitool.core.runner import PluginInvocation, PluginOutput
 
@@ -45,6 +52,48 @@ _READ_CHUNK = 65536
 AFTER_INTERRUPT_TIMEOUT = 10.0
 # How many plugin names of each plugin dir the not-found hint shows.
 _HINT_NAMES = 6
+
+# The plugin processes being run, by any runner in any thread, from start until just before they
+# are reaped (so a pid in it is never a reused one), and whether interrupt_all() was called. The
+# lock is reentrant: a signal handler runs in the main thread, maybe while that thread holds it.
+_lock = threading.RLock()
+_running: set[subprocess.Popen[bytes]] = set()
+_interrupted = False
+
+
+def interrupt_all() -> None:
+    """The user wants out: SIGKILL the process group of every plugin running, in any thread, and
+    mark every runner interrupted, those made later too (see ``SubprocessRunner.interrupted``).
+
+    Called by the signal handlers (cli/signals.py) before they raise. Nothing is reaped here: each
+    thread running a killed plugin sees it exit and returns its output at once.
+    """
+    global _interrupted
+    with _lock:
+        _interrupted = True
+        for proc in list(_running):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def reset_interrupt() -> None:
+    """Forget an interrupt_all(): for tests, which go on in the same process."""
+    global _interrupted
+    with _lock:
+        _interrupted = False
+
+
+def _track(proc: subprocess.Popen[bytes]) -> None:
+    with _lock:
+        _running.add(proc)
+
+
+def _untrack(proc: subprocess.Popen[bytes]) -> None:
+    """Before the plugin is reaped: interrupt_all() must never signal a pid that was reused."""
+    with _lock:
+        _running.discard(proc)
 
 
 class SubprocessRunner:
@@ -66,7 +115,13 @@ class SubprocessRunner:
         self.timeout = timeout
         self.base_env = base_env
         self.observer = observer
-        self.interrupted = False  # a plugin call of ours was interrupted (Ctrl-C, SIGTERM)
+        self._interrupted = False  # a plugin call of ours was interrupted (Ctrl-C, SIGTERM)
+
+    @property
+    def interrupted(self) -> bool:
+        """A call of ours was interrupted, or interrupt_all() was called (also between two calls,
+        while core parsed a result or wrote the cache): only DEL runs now, capped in time."""
+        return self._interrupted or _interrupted
 
     @property
     def call_timeout(self) -> float:
@@ -86,7 +141,7 @@ class SubprocessRunner:
     def _execute(self, path: str, invocation: PluginInvocation) -> PluginOutput:
         base = os.environ if self.base_env is None else self.base_env
         env = {**base, **invocation.cni_env}  # EXEC-03: CNI_* override inherited values
-        timeout = self.call_timeout
+        self._refuse_after_interrupt(invocation)
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
@@ -101,18 +156,35 @@ class SubprocessRunner:
             raise _cannot_start(invocation.plugin_type, path, err) from err
         with proc:
             try:
+                _track(proc)
+                # Asked again once tracked: an interrupt_all() since the first time did not see
+                # this plugin, so this call must see its mark (and the capped timeout).
+                self._refuse_after_interrupt(invocation)
+                timeout = self.call_timeout
                 stdout, stderr = _exchange(proc, invocation.stdin, started + timeout)
             except BaseException as err:
                 # Interrupted (Ctrl-C): the plugin is in its own session, so the terminal's SIGINT
                 # did not reach it as it would reach a Go cnitool's plugin; end it ourselves.
                 _kill_group(proc)
                 if isinstance(err, KeyboardInterrupt):
-                    self.interrupted = True
+                    self._interrupted = True
                 raise
+            _untrack(proc)
             if proc.poll() is None:
                 stderr += _kill_group(proc)
                 raise self._timed_out(invocation, timeout, stderr)
         return PluginOutput(proc.returncode, stdout, stderr, time.monotonic() - started)
+
+    def _refuse_after_interrupt(self, invocation: PluginInvocation) -> None:
+        """Once interrupted, only DEL still runs: the clean-up of an interrupted ADD (ADD-02). Any
+        other call (a VERSION probe a pool thread was about to start) is not worth the wait."""
+        if self.interrupted and invocation.command != "DEL":
+            raise CniError(
+                f'plugin type="{invocation.plugin_type}" was not run ({_verb_word(invocation.command)}): '
+                "cnitool was interrupted",
+                plugin=invocation.plugin_type,
+                command=invocation.command,
+            )
 
     def _timed_out(self, invocation: PluginInvocation, timeout: float, stderr: bytes) -> PluginTimeout:
         hint = "the plugin and the processes in its process group were killed; "
@@ -308,6 +380,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> bytes:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    _untrack(proc)
     proc.wait()
     assert proc.stderr is not None
     return _drain(proc.stderr.fileno()) if not proc.stderr.closed else b""

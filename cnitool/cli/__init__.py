@@ -70,12 +70,17 @@ def main(argv: list[str] | None = None, app: App | None = None) -> int:
     if argv is None:  # the real process, not a test calling main() in its own
         signals.install()
     try:
-        status = cli.main(args=argv, prog_name="cnitool", obj=app, standalone_mode=False)
+        try:
+            status = cli.main(args=argv, prog_name="cnitool", obj=app, standalone_mode=False)
+        finally:
+            # Only reporting is left: a second signal now ends the process, not the report with a
+            # traceback (one that lands before this still raises, and is reported just below).
+            signals.command_ended()
     except CniError as err:
         Output(app).error(err)
         return _exit(int(err.exit_code), argv)
     except (signals.Interrupted, click.exceptions.Abort, KeyboardInterrupt) as interrupt:  # Abort: Ctrl-C while parsing
-        Output(app).interrupted(_rollback_errors(interrupt))
+        Output(app).interrupted(signals.rollback_errors(interrupt))
         return _exit(signals.exit_status(interrupt), argv)
     except click.ClickException as err:
         Output(app).usage_error(err)
@@ -88,16 +93,6 @@ def main(argv: list[str] | None = None, app: App | None = None) -> int:
         Output(app).internal_error(f"{type(err).__name__}: {err} (this is a bug in cnitool; {advice})", trace)
         return _exit(int(ExitCode.INTERNAL), argv)
     return _exit(status if isinstance(status, int) else 0, argv)
-
-
-def _rollback_errors(interrupt: BaseException) -> list:
-    """What went wrong while an interrupted ADD was rolled back (core attaches it to the interrupt)."""
-    cause: BaseException | None = interrupt
-    while cause is not None:
-        if hasattr(cause, "rollback_errors"):
-            return list(cause.rollback_errors)
-        cause = cause.__cause__ or cause.__context__
-    return []
 
 
 def _exit(status: int, argv: list[str] | None) -> int:
