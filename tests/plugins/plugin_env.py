@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,40 @@ RESULT_1_0 = {"cniVersion": "1.0.0", "ips": [{"address": "10.1.2.3/24", "gateway
 # CLI-05: the keys of every error object, whatever its kind.
 ERROR_FIELDS = {"level", "kind", "code", "msg", "details", "plugin", "command", "stderr", "hint",
                 "rollback_errors", "traceback"}
+
+
+def wait_for(predicate: Callable[[], bool], within: float) -> bool:
+    """Whether ``predicate`` became true within ``within`` seconds (polled every 20 ms)."""
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def process_gone(pid: int) -> bool:
+    """Dead: no /proc entry, or a zombie waiting for a reaper that is not us."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """PIDs of the processes of process group ``pgid`` that are not zombies."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry))
+    return members
 
 
 def write_json(path: Path, document: object) -> Path:

