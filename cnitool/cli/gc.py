@@ -14,6 +14,7 @@ from cnitool.cli.output import Output
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from cnitool.core.cache import CacheEntry
     from cnitool.core.gc import GcReport
 
 
@@ -65,10 +66,15 @@ def _document(report: GcReport) -> dict[str, Any]:
         "disabled": report.disabled,
         "dryRun": report.dry_run,
         "kept": [{"containerID": cid, "ifname": ifname} for cid, ifname in report.kept],
-        "removed": [{"containerID": e.container_id, "ifname": e.ifname, "netns": e.netns} for e in report.removed],
+        "removed": [_attachment(entry) for entry in report.removed],
+        "failed": [_attachment(entry) for entry in report.failed],
         "pluginGC": report.plugin_gc,
         "errors": [error.to_dict() for error in report.errors],
     }
+
+
+def _attachment(entry: CacheEntry) -> dict[str, str]:
+    return {"containerID": entry.container_id, "ifname": entry.ifname, "netns": entry.netns}
 
 
 def _draw(console: Console, report: GcReport) -> None:
@@ -78,12 +84,16 @@ def _draw(console: Console, report: GcReport) -> None:
         human.write_line(console, f"Network {report.network} has disableGC set: nothing was collected", "yellow")
         return
     verb = "Would remove" if report.dry_run else "Removed"
+    failed = f", failed to remove {len(report.failed)}" if report.failed else ""
     human.write_line(console, f"GC of network {report.network}: kept {len(report.kept)}, "
-                              f"{verb.lower()} {len(report.removed)} stale attachment(s)")
+                              f"{verb.lower()} {len(report.removed)} stale attachment(s){failed}")
     for cid, ifname in report.kept:
         human.write_line(console, f"  kept     {cid}/{ifname}", "default")
     for entry in report.removed:
         human.write_line(console, f"  {'to remove' if report.dry_run else 'removed'}  {entry.container_id}/{entry.ifname} "
                                   f"(netns {entry.netns or '-'})", "default")
+    for entry in report.failed:
+        human.write_line(console, f"  not removed  {entry.container_id}/{entry.ifname} (netns {entry.netns or '-'}): "
+                                  "its DEL failed (below); the next gc tries again", "yellow")
     if report.plugin_gc:
         human.write_line(console, "  plugins were sent GC with the attachments kept", "default")

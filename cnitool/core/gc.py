@@ -30,6 +30,7 @@ class GcReport:
     dry_run: bool = False
     kept: list[Attachment] = field(default_factory=list)
     removed: list[CacheEntry] = field(default_factory=list)  # stale attachments DELeted (or, dry run, to DEL)
+    failed: list[CacheEntry] = field(default_factory=list)  # stale attachments whose DEL failed: still cached
     plugin_gc: bool = False  # whether plugins were sent GC (spec ≥ 1.1.0)
     errors: list[CniError] = field(default_factory=list)
 
@@ -58,9 +59,10 @@ def collect_garbage(
         for entry in mine:
             if _key(entry) in valid:
                 continue
-            report.removed.append(entry)
-            if not dry_run:
-                _delete_stale(cni, network, entry, report)
+            if dry_run or _delete_stale(cni, network, entry, report):
+                report.removed.append(entry)
+            else:
+                report.failed.append(entry)
         # An entry we cannot read may be a live attachment of this network that is missing from the
         # valid set; plugin GC would then release what it holds (its IP, its rules). Better none.
         if plugin_gc_due and not dry_run and not unknown:
@@ -73,8 +75,9 @@ def collect_garbage(
     return report
 
 
-def _delete_stale(cni: Cni, current: NetworkConfig, entry: CacheEntry, report: GcReport) -> None:
-    """DEL a stale attachment with what was cached with it: its config, netns, args (GC-01 OURS)."""
+def _delete_stale(cni: Cni, current: NetworkConfig, entry: CacheEntry, report: GcReport) -> bool:
+    """DEL a stale attachment with what was cached with it: its config, netns, args (GC-01 OURS).
+    False when it failed (the error is in the report; the entry stays for the next GC)."""
     runtime = RuntimeConf(
         container_id=entry.container_id,
         netns=entry.netns,
@@ -90,6 +93,8 @@ def _delete_stale(cni: Cni, current: NetworkConfig, entry: CacheEntry, report: G
         cni.delete_locked(network, runtime)
     except CniError as err:
         report.errors.append(err)
+        return False
+    return True
 
 
 def _cached_config(entry: CacheEntry) -> NetworkConfig | None:

@@ -257,6 +257,9 @@ def test_gc_01_errors_collected_and_every_plugin_still_asked(cni: Cni, runner: F
     assert [err.code for err in report.errors] == [11, 5, 7]
     assert all(isinstance(err, PluginFailed) for err in report.errors)
     assert cached_files(cni) == ["net1-s1-eth0"]  # CACHE-04: kept when DEL failed, for a retry
+    # Reported as it is: s2 removed, s1 not (it is still cached), never both as removed.
+    assert [entry.container_id for entry in report.removed] == ["s2"]
+    assert [entry.container_id for entry in report.failed] == ["s1"]
     # The valid set sent to plugins excludes both stale attachments, the undeletable one included.
     assert runner.calls[4].request["cni.dev/valid-attachments"] == []
 
