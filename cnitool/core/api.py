@@ -6,12 +6,23 @@ as values or errors: no printing, no environment, no flags.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cnitool.core.cache import CacheEntry, ResultCache
 from cnitool.core.excerpt import excerpt
-from cnitool.core.errors import AlreadyAttached, CacheError, CniError, ConfigError, NotAdded, PluginFailed, PluginNotFound, VersionError
+from cnitool.core.errors import (
+    AlreadyAttached,
+    CacheError,
+    CniError,
+    ConfigError,
+    InterfaceInUse,
+    NotAdded,
+    PluginFailed,
+    PluginNotFound,
+    VersionError,
+)
 from cnitool.core.loader import load_network_bytes
 from cnitool.core.lock import Locks
 from cnitool.core.names import validate_attachment, validate_plugin_type
@@ -199,7 +210,26 @@ class Cni:
         """
         validate_inputs(network, runtime)
         with self.locks.attachment(network.name, runtime.container_id, runtime.ifname):
+            self._refuse_interface_of_another(network, runtime)
             self.delete_locked(network, runtime)
+
+    def _refuse_interface_of_another(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
+        """OURS: DEL of an attachment with no cache entry still runs (DEL is best effort, DEL-01),
+        unless another cached attachment has this interface in this namespace: the plugins go by
+        namespace and interface name (bridge deletes that eth0 whatever the container ID), so a
+        typo in the network name, or a runtime's attachment under its own container ID, would be
+        torn down while its entry and host-local's address stayed behind. add refuses the same
+        case; the Go tool runs the DEL."""
+        if self.cache.has_entry(network.name, runtime.container_id, runtime.ifname) or not os.path.exists(runtime.netns):
+            return
+        for entry in self._entries_in_namespace(runtime.netns, runtime.ifname):
+            raise InterfaceInUse(
+                f'{runtime.ifname} in {runtime.netns} belongs to the attachment of network "{entry.network_name}" '
+                f"(container {entry.container_id}); no attachment of network \"{network.name}\" with container "
+                f"{runtime.container_id} is cached there, and its DEL would remove that interface",
+                hint=f"delete that attachment (cnitool del {entry.network_name} NETNS --container-id {entry.container_id}), "
+                     "or name the interface of yours with -i",
+            )
 
     def delete_locked(self, network: NetworkConfig, runtime: RuntimeConf) -> None:
         """DEL for a caller that already holds the network's lock (GC holds it exclusively)."""

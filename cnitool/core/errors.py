@@ -147,6 +147,14 @@ class AlreadyAttached(CniError):
     exit_code = ExitCode.INVALID
 
 
+class InterfaceInUse(CniError):
+    """DEL of an attachment that was never cached, naming an interface that another cached
+    attachment has in that namespace: the plugins would tear that one down (OURS)."""
+
+    kind = "interface-in-use"
+    exit_code = ExitCode.INVALID
+
+
 class NotAdded(CniError):
     """CHECK of an attachment that has no cached result: it was never added (CHECK-01 OURS)."""
 
