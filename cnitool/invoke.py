@@ -105,16 +105,20 @@ class SubprocessRunner:
         timeout: float = 120.0,
         base_env: Mapping[str, str] | None = None,
         observer: Observer | None = None,
+        on_observer_error: Callable[[Exception], None] | None = None,
     ) -> None:
         """``base_env`` None means ``os.environ`` as it is at each call.
 
         ``observer(invocation, output, path)`` is called after every call, also a failed one:
         ``output`` is None when the plugin was not found, could not be started or timed out;
-        ``path`` is the binary that was run ("" when none was found).
+        ``path`` is the binary that was run ("" when none was found). An observer only watches:
+        if it raises, it is dropped and ``on_observer_error`` gets the exception, and the call's
+        own outcome goes on to the caller (see ``_observe``).
         """
         self.timeout = timeout
         self.base_env = base_env
         self.observer = observer
+        self.on_observer_error = on_observer_error
         self._interrupted = False  # a plugin call of ours was interrupted (Ctrl-C, SIGTERM)
 
     @property
@@ -135,8 +139,25 @@ class SubprocessRunner:
             output = self._execute(path, invocation)
             return output
         finally:
-            if self.observer is not None:
-                self.observer(invocation, output, path)
+            self._observe(invocation, output, path)
+
+    def _observe(self, invocation: PluginInvocation, output: PluginOutput | None, path: str) -> None:
+        """Tell the observer, which must never break the call: this runs in a ``finally`` in the
+        middle of a plugin chain, and an exception from here would replace the call's result (or
+        its own error) and stop the chain half-way, after plugins built state that is then
+        neither cached nor rolled back. A signal's KeyboardInterrupt still goes through."""
+        observer = self.observer
+        if observer is None:
+            return
+        try:
+            observer(invocation, output, path)
+        except Exception as err:
+            self.observer = None  # one report, not one per call
+            if self.on_observer_error is not None:
+                try:
+                    self.on_observer_error(err)
+                except Exception:  # reporting it failed too (stderr gone): the call still counts
+                    pass
 
     def _execute(self, path: str, invocation: PluginInvocation) -> PluginOutput:
         base = os.environ if self.base_env is None else self.base_env

@@ -201,22 +201,32 @@ def load_network(app: App, output: Output, name: str, conf_file: str | None = No
     return network
 
 
-def make_runner(app: App, timeout: float | None = None) -> SubprocessRunner:
-    """The real plugin runner, traced when ``--trace``/``--trace-file`` ask for it."""
+def make_runner(app: App, output: Output, timeout: float | None = None) -> SubprocessRunner:
+    """The real plugin runner, traced when ``--trace``/``--trace-file`` ask for it.
+
+    The trace is best effort once plugins run: what cannot be written, and even a bug in the
+    tracer, becomes a warning, never an error half-way through a plugin chain.
+    """
     from cnitool.cli.trace import Tracer
     from cnitool.invoke import SubprocessRunner
 
-    tracer = None
-    if app.trace or app.trace_file:
-        tracer = Tracer(app.stderr if app.trace else None, app.diagnostics_json, app.trace_file)
-    return SubprocessRunner(timeout=timeout or app.timeout, base_env=app.environ, observer=tracer)
+    if not (app.trace or app.trace_file):
+        return SubprocessRunner(timeout=timeout or app.timeout, base_env=app.environ)
+    tracer = Tracer(app.stderr if app.trace else None, app.diagnostics_json, app.trace_file, warn=output.warning)
+
+    def tracer_failed(err: Exception) -> None:
+        output.warning(f"the trace stops here: {type(err).__name__}: {err} (this is a bug in cnitool; "
+                       "the command goes on)")
+
+    return SubprocessRunner(timeout=timeout or app.timeout, base_env=app.environ, observer=tracer,
+                            on_observer_error=tracer_failed)
 
 
 def make_cni(app: App, output: Output) -> Cni:
     from cnitool.core.api import Cni
     from cnitool.core.runner import PluginRunner
 
-    runner: PluginRunner = make_runner(app)
+    runner: PluginRunner = make_runner(app, output)
     if output.wants_progress:
         from cnitool.cli.progress import SpinnerRunner
 

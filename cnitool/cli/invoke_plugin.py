@@ -93,7 +93,7 @@ def invoke(plugin: str, verb: str, netns: str | None, conf: str | None, ifname: 
             args=cni_args_from(app, args),
         )
     path = find_plugin(plugin, search_dirs)  # not found: a clear error before anything runs
-    runner = make_runner(app)
+    runner = make_runner(app, output)
     caller = PluginCaller(runner, tuple(app.plugin_dirs))  # CNI_PATH: the plugin path, for delegation
     invocation = PluginInvocation(plugin, verb, caller.environment(verb, runtime), stdin, search_dirs)
     result = runner.run(invocation)

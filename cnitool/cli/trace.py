@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from cnitool.core.errors import UsageError
@@ -65,13 +66,19 @@ def format_call(record: dict[str, Any]) -> str:
 class Tracer:
     """The runner's observer for ``--trace`` / ``--trace-file``.
 
-    The trace file is opened here, before any plugin runs: a path that cannot be written is a
-    usage error up front, never a failure half-way through a chain (which could not roll back).
+    The trace file is opened here, before any plugin runs: a path that cannot be opened is a
+    usage error up front. Once the command runs, the trace is best effort: a write that fails
+    later (a full disk, ``/dev/full``, a closed stderr) stops that part of the trace with one
+    warning naming where and why, and the command goes on. Raising from here would stop a plugin
+    chain half-way, after plugins have built state and before it is cached or rolled back.
     """
 
-    def __init__(self, stderr: TextIO | None, json_lines: bool, trace_file: str | None) -> None:
+    def __init__(self, stderr: TextIO | None, json_lines: bool, trace_file: str | None,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.stderr = stderr
         self.json_lines = json_lines
+        self.trace_file = trace_file
+        self.warn = warn
         self.trace_handle: TextIO | None = None
         if trace_file is not None:
             try:
@@ -82,11 +89,38 @@ class Tracer:
     def __call__(self, invocation: PluginInvocation, output: PluginOutput | None, path: str) -> None:
         record = call_record(invocation, output, path)
         if self.stderr is not None:
-            if self.json_lines:
-                self.stderr.write(json.dumps({"level": "trace", **record}, ensure_ascii=False) + "\n")
-            else:
-                self.stderr.write(format_call(record))
-            self.stderr.flush()
+            try:
+                if self.json_lines:
+                    self.stderr.write(json.dumps({"level": "trace", **record}, ensure_ascii=False) + "\n")
+                else:
+                    self.stderr.write(format_call(record))
+                self.stderr.flush()
+            except OSError as err:
+                self.stderr = None
+                self._warn(f"cannot write --trace to stderr: {err.strerror or err}; tracing stopped, "
+                           "the command goes on")
         if self.trace_handle is not None:
-            self.trace_handle.write(json.dumps({"time": time.time(), **record}, ensure_ascii=False) + "\n")
-            self.trace_handle.flush()
+            try:
+                self.trace_handle.write(json.dumps({"time": time.time(), **record}, ensure_ascii=False) + "\n")
+                self.trace_handle.flush()
+            except OSError as err:
+                self._close_trace_file()
+                self._warn(f"cannot write --trace-file {self.trace_file}: {err.strerror or err}; "
+                           "tracing to it stopped, the command goes on")
+
+    def _close_trace_file(self) -> None:
+        handle, self.trace_handle = self.trace_handle, None
+        if handle is None:
+            return
+        try:
+            handle.close()  # flushes what is still buffered, which fails again
+        except OSError:
+            pass
+
+    def _warn(self, message: str) -> None:
+        if self.warn is None:
+            return
+        try:
+            self.warn(message)
+        except OSError:  # the warning goes to stderr, and that may be what cannot be written
+            pass
