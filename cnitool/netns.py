@@ -409,6 +409,54 @@ def nsenter_path() -> str:
     return nsenter
 
 
+class CommandNotFound(NetnsError):
+    """CMD of ``exec``/``netns exec`` is not there: exit 127, as a shell's "command not found"."""
+
+    kind = "command-not-found"
+    exit_code = 127  # type: ignore[assignment]  # CMD's status space, not one of ExitCode's
+
+
+class CommandNotExecutable(NetnsError):
+    """CMD is there but cannot be executed (no x bit, a directory): exit 126, as a shell's."""
+
+    kind = "command-not-executable"
+    exit_code = 126  # type: ignore[assignment]
+
+
+def find_command(name: str, search_path: str | None = None) -> str:
+    """Where CMD is, found as nsenter's execvp will find it, before anything is set up.
+
+    The namespace shares our file system, so the lookup here is the one nsenter makes: a name
+    with a ``/`` is that file (relative to the working directory), a bare name is searched on
+    ``search_path``, by default the PATH CMD gets (our environment's; glibc's default path when
+    it is unset). Raises CommandNotFound (127) or CommandNotExecutable (126, a file that is there
+    without the x bit, or a directory), so that a typo is cnitool's own error, a JSON object with
+    ``-o json``, instead of nsenter's text line after a whole ADD and DEL.
+    """
+    if search_path is None:
+        search_path = os.environ.get("PATH")
+    if search_path is None:
+        try:
+            search_path = os.confstr("CS_PATH") or os.defpath
+        except (AttributeError, ValueError):
+            search_path = os.defpath
+    found = shutil.which(name, path=search_path) if name else None
+    if found is not None:
+        return found
+    if "/" in name:
+        if os.path.isdir(name):
+            raise CommandNotExecutable(f'cannot run "{name}": it is a directory')
+        if os.path.exists(name):
+            raise CommandNotExecutable(f'cannot run "{name}": permission denied (the file is not executable)',
+                                       hint=f"chmod +x {name}, or run it through its interpreter (sh {name})")
+        raise CommandNotFound(f'cannot run "{name}": command not found (no such file)')
+    for directory in search_path.split(os.pathsep):
+        candidate = os.path.join(directory, name)
+        if os.path.isfile(candidate):  # a shell, like execvp, reports EACCES for it rather than ENOENT
+            raise CommandNotExecutable(f'cannot run "{name}": permission denied ({candidate} is not executable)')
+    raise CommandNotFound(f'cannot run "{name}": command not found', hint=f"not on PATH ({search_path})")
+
+
 def run_foreground(path: str, argv: Sequence[str]) -> Foreground:
     """Run ``argv`` inside the namespace at ``path`` with our stdin/stdout/stderr, until it ends.
 
@@ -424,6 +472,7 @@ def run_foreground(path: str, argv: Sequence[str]) -> Foreground:
 
     _netns_identity(path)
     nsenter = nsenter_path()
+    find_command(argv[0])
     watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.getsignal(sig) for sig in watched}
     early: list[int] = []  # arrived before they were blocked: the origin is unknown, pass them on
@@ -476,3 +525,136 @@ def run_foreground(path: str, argv: Sequence[str]) -> Foreground:
     received.extend(early)
     status = child.returncode
     return Foreground(status if status >= 0 else 128 - status, tuple(received))
+
+
+# -- the processes in a namespace (what exec ends before removing its own) ------------------------
+
+END_GRACE_SECONDS = 2.0  # between SIGTERM and SIGKILL
+_KILL_WAIT_SECONDS = 5.0  # after SIGKILL: a process in uninterruptible sleep takes its time
+_END_POLL_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What ``end_processes`` did."""
+
+    count: int  # processes it signalled that are gone from the namespace now
+    killed: int  # of those, how many got SIGKILL (still there after the grace)
+    remaining: int  # still in the namespace when it gave up waiting (0 normally)
+
+
+def processes_in(path: str) -> list[int]:
+    """The pids of the processes in the network namespace at ``path``, sorted.
+
+    A process is in a namespace when its ``/proc/PID/ns/net`` is that namespace (same st_dev
+    and st_ino); zombies have none any more, and our own process is never listed.
+    """
+    return _pids_in(_netns_identity(path))
+
+
+def _pids_in(identity: tuple[int, int]) -> list[int]:
+    own = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == own:
+            continue
+        try:
+            st = os.stat(f"/proc/{entry}/ns/net")
+        except OSError:  # gone meanwhile, or a zombie
+            continue
+        if (st.st_dev, st.st_ino) == identity:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def end_processes(path: str, *, grace: float = END_GRACE_SECONDS) -> Ended:
+    """End every process in the namespace at ``path``, as a container runtime ends a pod's.
+
+    SIGTERM (and SIGCONT, so that a stopped one can act on it) to each, then up to ``grace``
+    seconds for them to exit, then SIGKILL to those still there; processes that appear meanwhile
+    (forked by one being ended) get the same. Each is held by a pidfd opened before its namespace
+    is checked again, so a pid that exits and is reused by a process of another namespace is
+    never signalled; pids that vanish meanwhile are simply gone. Only for a namespace the caller
+    is about to remove and nobody else uses: ``cnitool exec``'s own.
+    """
+    import signal
+
+    identity = _netns_identity(path)
+    held: dict[int, _Held] = {}  # pid -> each process signalled that may still be there
+    ended: list[_Held] = []  # every process signalled
+    kill_from = time.monotonic() + grace
+    give_up_at: float | None = None
+    remaining: list[int] = []
+    try:
+        while True:
+            pids = _pids_in(identity)
+            if not pids:
+                break
+            now = time.monotonic()
+            if give_up_at is None and now >= kill_from:
+                give_up_at = now + _KILL_WAIT_SECONDS
+            elif give_up_at is not None and now >= give_up_at:
+                remaining = pids
+                break
+            for pid in pids:
+                process = held.get(pid)
+                if process is not None and not _pidfd_signal(process.fd, 0):  # ours ended; the pid is new
+                    os.close(held.pop(pid).fd)
+                    process = None
+                if process is None:
+                    fd = _pidfd_in(pid, identity)
+                    if fd is None:
+                        continue
+                    process = held[pid] = _Held(pid, fd)
+                    ended.append(process)
+                    if give_up_at is None:
+                        _pidfd_signal(fd, signal.SIGTERM)
+                        _pidfd_signal(fd, signal.SIGCONT)
+                if give_up_at is not None and not process.killed:
+                    process.killed = True
+                    _pidfd_signal(process.fd, signal.SIGKILL)
+            time.sleep(_END_POLL_SECONDS)
+    finally:
+        for process in held.values():
+            os.close(process.fd)
+    still_held = sum(1 for pid in remaining if pid in held)  # each one of ``ended``
+    return Ended(len(ended) - still_held, sum(1 for process in ended if process.killed), len(remaining))
+
+
+@dataclass
+class _Held:
+    pid: int
+    fd: int  # a pidfd: signals reach this process, never a later one with the same pid
+    killed: bool = False
+
+
+def _pidfd_in(pid: int, identity: tuple[int, int]) -> int | None:
+    """A pidfd of ``pid`` if it is (still) a process in the namespace ``identity``, else None."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:  # ESRCH: gone already
+        return None
+    try:
+        # Checked once the pidfd is open: if the pid was reused just before, the pidfd is of a
+        # process that is gone, and a signal sent through it reaches nobody.
+        st = os.stat(f"/proc/{pid}/ns/net")
+    except OSError:
+        os.close(fd)
+        return None
+    if (st.st_dev, st.st_ino) != identity:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _pidfd_signal(fd: int, signum: int) -> bool:
+    """Send ``signum`` (0: only ask) to the process of a pidfd; False when it has exited."""
+    import signal
+
+    try:
+        signal.pidfd_send_signal(fd, signum)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # not ours to signal (not root): it stays, and is reported as remaining
+    return True

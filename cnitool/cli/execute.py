@@ -3,8 +3,11 @@
 The CI smoke test in one line: ``cnitool exec mynet -- ping -c1 10.22.0.1``. A namespace is
 created (``cnitool-exec-<hex>``), added to the network (ADD with rollback, ADD-02), CMD runs
 inside it with our stdin/stdout/stderr, then the attachment is deleted (DEL) and the namespace
-removed, whatever CMD did: failed, was interrupted with Ctrl-C, or cnitool got SIGTERM. The exit
-status is CMD's (128+N when signal N ended it); when the ADD fails, it is cnitool's own (CLI-05).
+removed, whatever CMD did: failed, was interrupted with Ctrl-C, or cnitool got SIGTERM. What CMD
+left running in a namespace exec created (``sh -c 'daemon &'``) is ended before the namespace is
+removed, or it would keep the namespace alive. The exit status is CMD's (128+N when signal N
+ended it); when the ADD fails, it is cnitool's own (CLI-05). CMD is looked up before anything is
+set up: a missing one is exit 127, as a shell's "command not found".
 
 stdout belongs to CMD: on a terminal cnitool says what it set up in one line on stderr; in
 JSON mode it prints nothing of its own on stdout (its diagnostics stay JSON lines on stderr).
@@ -27,7 +30,6 @@ from cnitool.cli.common import (
     attachment_options,
     load_network,
     make_cni,
-    remove_namespace_unless_used,
     resolve_attachment,
     warn_unused_capabilities,
 )
@@ -91,8 +93,10 @@ class ExecSignals:
     help="Run CMD in a new namespace attached to NETWORK, then detach and remove it.\n\n"
     "The namespace (cnitool-exec-<hex>, or --netns NAME) is added to the network, CMD runs inside "
     "it with this terminal's stdin, stdout and stderr, then the attachment is deleted and the "
-    "namespace removed, also when CMD fails or is interrupted (Ctrl-C, SIGTERM). The exit status "
-    "is CMD's; when the network cannot be added it is cnitool's own.\n\n"
+    "namespace removed, also when CMD fails or is interrupted (Ctrl-C, SIGTERM); processes CMD left "
+    "running in a namespace exec created are ended first (SIGTERM, SIGKILL after 2 s). The exit status "
+    "is CMD's (127 when CMD is not found: then nothing is set up); when the network cannot be added "
+    "it is cnitool's own.\n\n"
     "\b\nExample (the CI smoke test of a network):\n  cnitool exec mynet -- ping -c1 10.22.0.1",
 )
 @click.argument("network", shell_complete=complete_network)
@@ -117,6 +121,7 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
     warn_unused_capabilities(output, config, runtime)
     cni = make_cni(app, output)
     netns_adapter.nsenter_path()  # CMD must be runnable before anything is set up
+    netns_adapter.find_command(command[0])  # 127 (126) as a shell's, not nsenter's line after ADD
     bare = netns_adapter.is_bare_name(name)
     if not bare and not netns_adapter.exists(path):
         raise NetnsError(f'network namespace "{path}" does not exist', hint="--netns creates only bare names")
@@ -127,7 +132,7 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
         if interrupts.status is not None:  # interrupted while the namespace was being made
             output.info(f"interrupted (signal {interrupts.received[0]}): not adding; cleaning up")
             if occupancy.created:
-                remove_namespace_unless_used(output, cni, occupancy, name)
+                _remove_own_namespace(output, cni, occupancy, name)
             return interrupts.status
         try:
             interrupts.raising = True
@@ -141,7 +146,7 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
         except BaseException:  # a CniError, or an interrupt (ADD rolled back what it built)
             interrupts.raising = False
             if occupancy.created:
-                remove_namespace_unless_used(output, cni, occupancy, name)  # a failed exec leaves nothing behind
+                _remove_own_namespace(output, cni, occupancy, name)  # a failed exec leaves nothing behind
             raise
         finish = _Finish(app, output, cni, config, runtime, occupancy, name, keep)
         try:
@@ -155,6 +160,42 @@ def exec_command(network: str, command: tuple[str, ...], netns_name: str | None,
             finish(status=1)
             raise
         return finish(status)
+
+
+def _remove_own_namespace(output: Output, cni: Any, occupancy: Occupancy, name: str) -> None:
+    """Remove the namespace this exec created, after ending the processes CMD left in it.
+
+    A process CMD started in the background (``sh -c 'daemon &'``) would otherwise keep the
+    namespace alive, unnamed and without its interface, after exec returned: it is ended the way
+    a container runtime ends a pod's (SIGTERM, a short grace, SIGKILL; netns.end_processes), and
+    one info line says how many. Not when the namespace stays: it is kept, as
+    ``common.remove_namespace_unless_used`` decides (the same rule, here with the ending in
+    between), while another attachment is in it or being made in it (a concurrent add of the
+    same --netns NEW joined it), and then what runs in it may be that one's.
+    """
+    from cnitool import netns as netns_adapter
+    from cnitool.core.errors import CacheError
+
+    in_use = not occupancy.alone()  # exclusive from here: no add can start in it until we are done
+    if not in_use:
+        try:
+            in_use = bool(cni.attachments_in_namespace(occupancy.path))
+        except CacheError:
+            in_use = False  # an add that joined us with this cache failed on it too
+    if in_use:
+        output.warning(f'keeping network namespace "{name}", which this command created: '
+                       "another attachment is in it or being made in it")
+        return
+    ended = netns_adapter.end_processes(occupancy.path)
+    if ended.count:
+        plural = "process" if ended.count == 1 else "processes"
+        how = (f"; {ended.killed} still there after {netns_adapter.END_GRACE_SECONDS:g} s got SIGKILL"
+               if ended.killed else "")
+        output.info(f"ended {ended.count} {plural} the command left in namespace {name} with SIGTERM{how}")
+    if ended.remaining:
+        output.warning(f"{ended.remaining} process(es) in namespace {name} did not end after SIGKILL; "
+                       "the namespace lives on, unnamed, until they exit")
+    netns_adapter.remove(occupancy.path)
 
 
 def _summary(app: App, output: Output, config: NetworkConfig, runtime: RuntimeConf, result: Result,
@@ -206,7 +247,7 @@ class _Finish:
             return status or int(err.exit_code)
         if created:
             try:
-                remove_namespace_unless_used(self.output, self.cni, self.occupancy, self.name)
+                _remove_own_namespace(self.output, self.cni, self.occupancy, self.name)
             except CniError as err:
                 self.output.error(err)
                 return status or int(err.exit_code)

@@ -47,14 +47,16 @@ def netns_add(name: str) -> None:
 @netns_group.command(
     "del",
     help="Remove network namespace NAME (like `ip netns del NAME`). Attachments still cached for it "
-    "are reported: run `cnitool del NET NAME` for them, or their addresses stay allocated.",
+    "are reported: run `cnitool del NET NAME` for them, or their addresses stay allocated. Like `ip "
+    "netns del`, only the name goes: processes still inside are left running, and a warning lists "
+    "them, as the namespace lives on (unnamed) until they end.",
 )
 @click.argument("name", shell_complete=complete_netns)
 @global_options
 def netns_del(name: str) -> None:
     from cnitool import netns as netns_adapter
     from cnitool.core.cache import ResultCache
-    from cnitool.core.errors import CacheError
+    from cnitool.core.errors import CacheError, NetnsError
     from cnitool.core.runtime import same_namespace
 
     app = get_app()
@@ -65,12 +67,22 @@ def netns_del(name: str) -> None:
     except CacheError:
         entries = []
     attached = [entry for entry in entries if same_namespace(entry.netns, path)]
+    try:
+        inside = netns_adapter.processes_in(path)
+    except NetnsError:
+        inside = []  # a leftover mount point or file: no namespace, no process (remove says what it is)
     netns_adapter.remove(name)
     for entry in attached:
         output.warning(f"{entry.ifname} was still attached to network {entry.network_name} in the cache; "
                        f"release it with: cnitool del {entry.network_name} {path} -i {entry.ifname}")
+    if inside:
+        # As `ip netns del`: a namespace cnitool did not make may hold a service someone keeps on
+        # purpose, so nothing is killed; but its staying alive is said, never silent.
+        output.warning(f"network namespace {name} lives on, unnamed, while processes are still in it: "
+                       f"{_describe(inside)}; it goes when they end (kill {' '.join(map(str, inside))})")
     output.document(
-        {"name": name, "path": path, "removed": True, "attachments": [_attachment(entry) for entry in attached]},
+        {"name": name, "path": path, "removed": True, "attachments": [_attachment(entry) for entry in attached],
+         "processes": inside},
         lambda console: _line(console, f"Removed network namespace {name} ({path})"),
     )
 
@@ -119,6 +131,7 @@ def netns_exec(name: str, command: tuple[str, ...]) -> int:
         raise click.UsageError("missing CMD after the namespace name")
     path = netns_adapter.resolve(name)
     netns_adapter.check_netns(path)
+    netns_adapter.find_command(command[0])  # cnitool's own error (127, 126), not nsenter's text line
     return netns_adapter.run_foreground(path, command).status
 
 
@@ -132,6 +145,18 @@ def _attachment(entry: CacheEntry) -> dict[str, Any]:
         "ifName": entry.ifname,
         "ips": [ip.address for ip in result.ips] if result is not None else [],
     }
+
+
+def _describe(pids: list[int]) -> str:
+    """``123 (sleep), 456 (nginx)``: the pids with their command names, as ps shows them."""
+    words = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as comm:
+                words.append(f"{pid} ({comm.read().strip()})")
+        except OSError:
+            words.append(str(pid))  # gone meanwhile
+    return ", ".join(words)
 
 
 def _line(console: Console, message: str) -> None:
