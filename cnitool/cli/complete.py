@@ -59,6 +59,7 @@ def network_names(dirs: list[str]) -> dict[str, str]:
     is skipped silently (``cnitool validate`` is where problems are reported).
     """
     from cnitool.core.errors import CniError
+    from cnitool.core.jsondecode import loads
     from cnitool.core.loader import config_files
 
     names: dict[str, str] = {}
@@ -70,7 +71,7 @@ def network_names(dirs: list[str]) -> dict[str, str]:
         for path in files:
             try:
                 with open(path, "rb") as stream:
-                    document = json.load(stream)
+                    document = loads(stream.read())
             except (OSError, ValueError):
                 continue
             name = document.get("name") if isinstance(document, dict) else None

@@ -115,12 +115,13 @@ def entry_document(entry: CacheEntry, cache_file: str) -> dict[str, Any]:
 def cached_result(entry: CacheEntry) -> Result | None:
     """The cached result parsed; a result without cniVersion takes the cached config's version."""
     from cnitool.core.errors import CniError
+    from cnitool.core.jsondecode import loads
     from cnitool.core.result import parse_result
 
     if not entry.result:
         return None
     try:
-        version = json.loads(entry.config).get("cniVersion", "") if entry.config else ""
+        version = loads(entry.config).get("cniVersion", "") if entry.config else ""
     except (ValueError, AttributeError):
         version = ""
     try:

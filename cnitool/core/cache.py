@@ -15,11 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnitool.core import jsondecode
 from cnitool.core.errors import CacheError
 from cnitool.core.gojson import dumps_compact, dumps_go_interface
 
 CACHE_KIND = "cniCacheV1"
 RESULTS_SUBDIR = "results"
+# An entry holds the capability args and the result one level down: as deep as what we accept
+# for those (jsondecode.MAX_NESTING), plus one.
+ENTRY_NESTING = jsondecode.MAX_NESTING + 1
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,7 @@ def parse_entry(
 ) -> CacheEntry:
     """Parse a cache file: a cniCacheV1 document, or a legacy bare result (CACHE-02)."""
     try:
-        document = json.loads(data)
+        document = jsondecode.loads(data, max_nesting=ENTRY_NESTING)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise _not_json(path, data, err) from None
     if not isinstance(document, dict):
@@ -185,6 +189,8 @@ def _not_json(path: str, data: bytes, err: ValueError) -> CacheError:
         return CacheError(f"cache entry {path} is not valid JSON: not UTF-8 text "
                           f"(byte 0x{data[err.start]:02x} at offset {err.start})")
     assert isinstance(err, json.JSONDecodeError)
+    if isinstance(err, jsondecode.NestingTooDeep):
+        return CacheError(f"cache entry {path} is {err.msg} at line {err.lineno} column {err.colno}")
     # The decoder wanted more where the text ends, or a string runs to the end unterminated.
     if err.pos >= len(err.doc.rstrip()) or err.msg.startswith("Unterminated string"):
         return CacheError(f"cache entry {path} is truncated: its JSON ends unfinished after {len(data)} bytes")

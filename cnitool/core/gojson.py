@@ -39,12 +39,23 @@ def dumps_compact(value: Any, *, sort_keys: bool = False) -> str:
     return text.translate(_GO_EXTRA_ESCAPES)
 
 
+# The recursive walkers below take one Python frame per level of nesting (plain loops, no
+# comprehension or generator frames in between): documents from outside are at most
+# jsondecode.MAX_NESTING levels deep, and that must stay far inside Python's recursion limit.
+
+
 def sorted_deep(value: Any) -> Any:
     """A copy with every object's keys sorted, as Go writes a ``map[string]interface{}``."""
     if isinstance(value, dict):
-        return {key: sorted_deep(value[key]) for key in sorted(value)}
+        copy = {}
+        for key in sorted(value):
+            copy[key] = sorted_deep(value[key])
+        return copy
     if isinstance(value, list):
-        return [sorted_deep(item) for item in value]
+        items = []
+        for item in value:
+            items.append(sorted_deep(item))
+        return items
     return value
 
 
@@ -84,9 +95,15 @@ def replace_lone_surrogates(value: Any) -> Any:
     if isinstance(value, str):
         return _LONE_SURROGATE.sub("\ufffd", value)
     if isinstance(value, list):
-        return [replace_lone_surrogates(item) for item in value]
+        items = []
+        for item in value:
+            items.append(replace_lone_surrogates(item))
+        return items
     if isinstance(value, dict):
-        return {replace_lone_surrogates(key): replace_lone_surrogates(item) for key, item in value.items()}
+        copy = {}
+        for key, item in value.items():
+            copy[_LONE_SURROGATE.sub("\ufffd", key) if isinstance(key, str) else key] = replace_lone_surrogates(item)
+        return copy
     return value
 
 
@@ -115,10 +132,15 @@ def dumps_go_interface(value: Any) -> str:
     plugin object it injected keys into (InjectConf).
     """
     if isinstance(value, dict):
-        members = (f"{dumps_compact(key)}:{dumps_go_interface(value[key])}" for key in sorted(value))
+        members = []
+        for key in sorted(value):
+            members.append(f"{dumps_compact(key)}:{dumps_go_interface(value[key])}")
         return "{" + ",".join(members) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ",".join(dumps_go_interface(item) for item in value) + "]"
+        items = []
+        for item in value:
+            items.append(dumps_go_interface(item))
+        return "[" + ",".join(items) + "]"
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return dumps_compact(value)
     if isinstance(value, (int, float)):

@@ -30,7 +30,6 @@ plugin is asked once, in parallel.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -38,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnitool.core import jsondecode
 from cnitool.core.errors import CniError, ConfigError, NetworkNotFound, VersionError
 from cnitool.core.loader import LIST_EXTENSIONS, Discovery, LoadProblem, config_files, discover, load_file
 from cnitool.core.names import validate_network_name, validate_plugin_type
@@ -174,7 +174,7 @@ def sniff_name(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-        document = json.loads(data.decode("utf-8", errors="replace"), parse_constant=_reject)
+        document = jsondecode.loads(data.decode("utf-8", errors="replace"), parse_constant=_reject)
     except (OSError, ValueError):
         return None
     name = document.get("name") if isinstance(document, dict) else None

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cnitool.core.errors import ConfigError, NetworkNotFound, VersionError
+from cnitool.core import jsondecode
 from cnitool.core.gojson import dumps_go_interface, json_type, replace_lone_surrogates
 from cnitool.core.netconf import NetworkConfig, PluginConfig
 from cnitool.core.version import parse_version
@@ -233,7 +234,9 @@ def _token_offset(text: str, token: str) -> int:
 
 def _syntax_problem(err: json.JSONDecodeError, source: str) -> LoadProblem:
     line = err.doc.split("\n")[err.lineno - 1].rstrip("\r")
-    return LoadProblem(source, f"invalid JSON: {err.msg}", err.lineno, err.colno, line)
+    # A document nested too deeply is JSON, only deeper than we decode (jsondecode.MAX_NESTING).
+    message = err.msg if isinstance(err, jsondecode.NestingTooDeep) else f"invalid JSON: {err.msg}"
+    return LoadProblem(source, message, err.lineno, err.colno, line)
 
 
 # Python's json keeps a lone UTF-16 surrogate escape as a surrogate code point, which then cannot
@@ -241,14 +244,17 @@ def _syntax_problem(err: json.JSONDecodeError, source: str) -> LoadProblem:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _decode_text(text: str, source: str, *, float_numbers: bool = False) -> Any:
-    """Strict JSON: Python already rejects comments and trailing commas; we add NaN/Infinity.
+def _decode_text(text: str, source: str, *, float_numbers: bool = False,
+                 max_nesting: int = jsondecode.MAX_NESTING) -> Any:
+    """Strict JSON: Python already rejects comments and trailing commas; we add NaN/Infinity; and
+    no deeper than ``max_nesting`` levels (``jsondecode``).
 
     ``float_numbers`` decodes every number as a float64, which is what Go's ``interface{}`` holds.
     """
     try:
-        value = json.loads(
+        value = jsondecode.loads(
             text,
+            max_nesting=max_nesting,
             parse_constant=_reject_constant,
             parse_float=_checked_float,
             parse_int=_checked_float if float_numbers else _checked_int,
@@ -472,7 +478,9 @@ def _build_single(obj: dict[str, Any], data: bytes, source: str) -> tuple[Networ
     name = _network_name(obj, source)
     # A Go string field: absent or null both read as "".
     cni_version = _checked_version(obj.get("cniVersion") or "", source, "cniVersion")
-    go_object = _decode_text(_text(data), source, float_numbers=True)
+    # Lifted into {"plugins": [...]}, the object goes two levels deeper, and the list is what is
+    # cached and read again (DEL of a network whose file is gone): it must stay within the limit.
+    go_object = _decode_text(_text(data), source, float_numbers=True, max_nesting=jsondecode.MAX_NESTING - 2)
     raw = dumps_go_interface({"cniVersion": cni_version, "name": name, "plugins": [go_object]})
     warnings = []
     ignored = [key for key in _LIST_ONLY_KEYS if key in obj]

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from cnitool.core import jsondecode
 from cnitool.core.errors import CniError, PluginFailed
 from cnitool.core.excerpt import excerpt, is_cut, quoted_excerpt, text_excerpt
 from cnitool.core.gojson import go_quote
@@ -144,7 +145,7 @@ def plugin_failure(plugin: PluginConfig, command: str, output: PluginOutput) -> 
 def _parse_error(stdout: str) -> tuple[int | None, str, str] | None:
     """The ``{code, msg, details}`` object of SPEC.md "Error", or None if stdout is not one."""
     try:
-        document = json.loads(stdout)
+        document = jsondecode.loads(stdout)
     except json.JSONDecodeError:
         return None
     if not isinstance(document, dict):

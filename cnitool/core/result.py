@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from cnitool.core import jsondecode
 from cnitool.core.errors import InvalidResult, VersionError
 from cnitool.core.gojson import dumps_indented, json_type, replace_lone_surrogates
 from cnitool.core.version import KNOWN_VERSIONS, known_version
@@ -125,11 +126,13 @@ def _decode(data: bytes | str) -> Any:
     # UTF-16/32 from bytes, which Go never does, so decode explicitly.
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return jsondecode.loads(text, parse_constant=_reject_constant)
     except ValueError as err:
         shown = text.strip()
         shown = shown if len(shown) <= 200 else shown[:200] + "…"
-        raise InvalidResult(f"result is not valid JSON: {err}", details=f"output: {shown!r}") from None
+        problem = f"is {err.msg} at line {err.lineno} column {err.colno}" if isinstance(
+            err, jsondecode.NestingTooDeep) else f"is not valid JSON: {err}"
+        raise InvalidResult(f"result {problem}", details=f"output: {shown!r}") from None
 
 
 def _reject_constant(name: str) -> Any:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cnitool.core import jsondecode
 from cnitool.core.errors import UsageError
 from cnitool.core.gojson import json_type, replace_lone_surrogates
 
@@ -84,10 +85,11 @@ def _checked_int(token: str) -> int:
     return int(token)
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str, max_nesting: int = jsondecode.MAX_NESTING) -> Any:
     """Strict JSON, decoded as Go decodes CAP_ARGS: a NaN or a lone surrogate would otherwise reach
     a plugin's stdin as invalid JSON (or fail to encode at all)."""
-    value = json.loads(text, parse_constant=_reject_constant, parse_float=_checked_float, parse_int=_checked_int)
+    value = jsondecode.loads(text, max_nesting=max_nesting, parse_constant=_reject_constant,
+                             parse_float=_checked_float, parse_int=_checked_int)
     return replace_lone_surrogates(value)
 
 
@@ -97,6 +99,8 @@ def parse_cap_args(text: str) -> dict[str, Any]:
         value = _loads(text)
     except _NotJson as err:
         raise UsageError(f"CAP_ARGS is not valid JSON: {err}", code=4) from None
+    except jsondecode.NestingTooDeep as err:
+        raise UsageError(f"CAP_ARGS is {err.msg} at line {err.lineno} column {err.colno}", code=4) from None
     except json.JSONDecodeError as err:
         raise UsageError(f"CAP_ARGS is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}", code=4) from None
     if not isinstance(value, dict):
@@ -110,9 +114,13 @@ def parse_cap_option(text: str) -> tuple[str, Any]:
     if not sep or name == "":
         raise UsageError(f'invalid --cap "{text}": expected NAME=JSON', code=4)
     try:
-        return name, _loads(raw)
+        # The value becomes a member of the capability args object, which is held to the limit.
+        return name, _loads(raw, jsondecode.MAX_NESTING - 1)
     except _NotJson as err:
         raise UsageError(f'invalid --cap "{text}": the value is not valid JSON ({err})', code=4) from None
+    except jsondecode.NestingTooDeep as err:
+        shown = text if len(text) <= 60 else text[:60] + "…"
+        raise UsageError(f'invalid --cap "{shown}": the value is {err.msg}', code=4) from None
     except json.JSONDecodeError as err:
         raise UsageError(
             f'invalid --cap "{text}": the value is not valid JSON ({err.msg})', code=4,

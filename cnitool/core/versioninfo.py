@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cnitool.core import jsondecode
 from cnitool.core.api import Cni
 from cnitool.core.errors import InvalidResult
 from cnitool.core.names import validate_plugin_type
@@ -38,7 +39,7 @@ def plugin_versions(cni: Cni, plugin_type: str) -> list[str]:
 
 def _reported_message(stdout: bytes) -> str | None:
     try:
-        document = json.loads(stdout)
+        document = jsondecode.loads(stdout)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
     return document.get("msg") if isinstance(document, dict) else None
@@ -47,9 +48,10 @@ def _reported_message(stdout: bytes) -> str | None:
 def _decode(plugin_type: str, stdout: bytes) -> list[str]:
     """libcni's PluginDecoder: ``cniVersion`` required; a 0.2.0 answer may omit ``supportedVersions``."""
     try:
-        document = json.loads(stdout)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidResult(f'plugin type="{plugin_type}" failed (version): decoding version info: not JSON',
+        document = jsondecode.loads(stdout)
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        problem = err.msg if isinstance(err, jsondecode.NestingTooDeep) else "not JSON"
+        raise InvalidResult(f'plugin type="{plugin_type}" failed (version): decoding version info: {problem}',
                             details=stdout.decode(errors="replace")[:500], plugin=plugin_type, command="VERSION") from None
     if not isinstance(document, dict) or not isinstance(document.get("cniVersion"), str) or not document["cniVersion"]:
         raise InvalidResult(f'plugin type="{plugin_type}" failed (version): decoding version info: missing field cniVersion',
