@@ -143,12 +143,14 @@ def find_cached_attachment(output: Output, cni: Cni, network: str, attachment: A
     return replace(attachment, runtime=replace(runtime, container_id=entry.container_id, netns=entry.netns))
 
 
-def remove_namespace_unless_used(output: Output, cni: Cni, occupancy: Occupancy, name: str) -> None:
+def remove_namespace_unless_used(output: Output, cni: Cni, occupancy: Occupancy, name: str,
+                                 before_removing: Callable[[], None] | None = None) -> None:
     """Remove the namespace this command created, unless another attachment is being made in it
     (another add holds it) or is in it (cached): a concurrent add of the same new name joined it
     (CLI-03). The cache is read only once we hold the namespace alone, so no add can finish
     meanwhile. A cache that cannot be read holds no attachment either: an add that joined our
-    namespace with this cache failed on it too (the cache is often why this command failed)."""
+    namespace with this cache failed on it too (the cache is often why this command failed).
+    ``before_removing`` runs only when the namespace goes (exec ends what CMD left in it)."""
     from cnitool import netns as netns_adapter
     from cnitool.core.errors import CacheError
 
@@ -161,8 +163,10 @@ def remove_namespace_unless_used(output: Output, cni: Cni, occupancy: Occupancy,
     if in_use:
         output.warning(f'keeping network namespace "{name}", which this command created: '
                        "another attachment is in it or being made in it")
-    else:
-        netns_adapter.remove(occupancy.path)
+        return
+    if before_removing is not None:
+        before_removing()
+    netns_adapter.remove(occupancy.path)
 
 
 def cni_args_from(app: App, args: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

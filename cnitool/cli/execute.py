@@ -30,6 +30,7 @@ from cnitool.cli.common import (
     attachment_options,
     load_network,
     make_cni,
+    remove_namespace_unless_used,
     resolve_attachment,
     warn_unused_capabilities,
 )
@@ -168,34 +169,24 @@ def _remove_own_namespace(output: Output, cni: Any, occupancy: Occupancy, name: 
     A process CMD started in the background (``sh -c 'daemon &'``) would otherwise keep the
     namespace alive, unnamed and without its interface, after exec returned: it is ended the way
     a container runtime ends a pod's (SIGTERM, a short grace, SIGKILL; netns.end_processes), and
-    one info line says how many. Not when the namespace stays: it is kept, as
-    ``common.remove_namespace_unless_used`` decides (the same rule, here with the ending in
-    between), while another attachment is in it or being made in it (a concurrent add of the
-    same --netns NEW joined it), and then what runs in it may be that one's.
+    one info line says how many. Not when the namespace stays because another attachment is in
+    it or being made in it (a concurrent add of the same --netns NEW joined it): then what runs
+    in it may be that one's.
     """
     from cnitool import netns as netns_adapter
-    from cnitool.core.errors import CacheError
 
-    in_use = not occupancy.alone()  # exclusive from here: no add can start in it until we are done
-    if not in_use:
-        try:
-            in_use = bool(cni.attachments_in_namespace(occupancy.path))
-        except CacheError:
-            in_use = False  # an add that joined us with this cache failed on it too
-    if in_use:
-        output.warning(f'keeping network namespace "{name}", which this command created: '
-                       "another attachment is in it or being made in it")
-        return
-    ended = netns_adapter.end_processes(occupancy.path)
-    if ended.count:
-        plural = "process" if ended.count == 1 else "processes"
-        how = (f"; {ended.killed} still there after {netns_adapter.END_GRACE_SECONDS:g} s got SIGKILL"
-               if ended.killed else "")
-        output.info(f"ended {ended.count} {plural} the command left in namespace {name} with SIGTERM{how}")
-    if ended.remaining:
-        output.warning(f"{ended.remaining} process(es) in namespace {name} did not end after SIGKILL; "
-                       "the namespace lives on, unnamed, until they exit")
-    netns_adapter.remove(occupancy.path)
+    def end_leftovers() -> None:
+        ended = netns_adapter.end_processes(occupancy.path)
+        if ended.count:
+            plural = "process" if ended.count == 1 else "processes"
+            how = (f"; {ended.killed} still there after {netns_adapter.END_GRACE_SECONDS:g} s got SIGKILL"
+                   if ended.killed else "")
+            output.info(f"ended {ended.count} {plural} the command left in namespace {name} with SIGTERM{how}")
+        if ended.remaining:
+            output.warning(f"{ended.remaining} process(es) in namespace {name} did not end after SIGKILL; "
+                           "the namespace lives on, unnamed, until they exit")
+
+    remove_namespace_unless_used(output, cni, occupancy, name, before_removing=end_leftovers)
 
 
 def _summary(app: App, output: Output, config: NetworkConfig, runtime: RuntimeConf, result: Result,
