@@ -8,7 +8,6 @@ here; never rich, never pyroute2.
 
 from __future__ import annotations
 
-import json
 import os
 
 import click

@@ -15,7 +15,6 @@ print and cache is what the reference would (RES-04).
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
