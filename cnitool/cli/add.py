@@ -15,7 +15,7 @@ from cnitool.cli.common import (
     resolve_attachment,
     warn_unused_capabilities,
 )
-from cnitool.cli.output import Output
+from cnitool.cli.output import Output, OutputFailed
 
 
 @attachment_command(
@@ -47,6 +47,25 @@ def add(network: str, netns: str, no_rollback: bool, **options: Any) -> None:
                 remove_namespace_unless_used(output, cni, occupancy, netns)  # a failed add leaves nothing behind
             raise
     where = f"{netns} (new namespace)" if occupancy.created else netns
-    output.result(result, f"Added {attachment.runtime.ifname} in {where} to network {config.name} "
-                          f"(container {attachment.runtime.container_id}, cniVersion {config.version})")
+    try:
+        output.result(result, f"Added {attachment.runtime.ifname} in {where} to network {config.name} "
+                              f"(container {attachment.runtime.container_id}, cniVersion {config.version})")
+    except OutputFailed as err:  # only printing failed: the attachment is made and cached
+        err.details = (f"{attachment.runtime.ifname} in {where} is attached to network {config.name} and cached: "
+                       "the attachment is in place, only its result could not be printed")
+        err.hint = _printing_failed_hint(network, netns, options)
+        raise
+
+
+def _printing_failed_hint(network: str, netns: str, options: dict[str, Any]) -> str:
+    """How to see the result again and how to remove the attachment, naming it as this add did."""
+    import shlex
+
+    words = [network, netns]
+    if options["ifname"] is not None:
+        words += ["-i", options["ifname"]]
+    if options["container_id"] is not None:
+        words += ["--container-id", options["container_id"]]
+    target = shlex.join(words)
+    return f"`cnitool show {target}` prints it again; `cnitool del {target}` removes it"
 

@@ -43,10 +43,12 @@ EXIT_STATUS_HELP = (
     "  0   success\n"
     "  1   a plugin reported an error (a failing check included)\n"
     "  2   bad usage or invalid configuration\n"
-    "  3   environment problem: network, plugin or namespace not found, permission, cache\n"
+    "  3   environment problem: network, plugin or namespace not found, permission, cache,\n"
+    "      standard output not writable\n"
     "  4   a plugin timed out\n"
     "  70  internal error (a bug; --debug shows the traceback)\n"
-    "  130 interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP)"
+    "  130 interrupted (Ctrl-C; 143 SIGTERM, 129 SIGHUP)\n"
+    "  141 standard output is a pipe nobody reads any more (| head), as SIGPIPE would"
 )
 
 

@@ -5,19 +5,144 @@ Diagnostics go to stderr; stdout carries only the result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import errno
+import os
+import sys
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
+
+from cnitool.core.errors import CniError, ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from cnitool.cli.app import App
-    from cnitool.core.errors import CniError
     from cnitool.core.result import Result
+
+# A broken pipe (the reader went away: ``cnitool list | head -n1``) ends us as SIGPIPE ends the Go
+# cnitool, cat or ls: quietly, with the status a shell shows for that, 128 + 13. Not 0: the output
+# was not all delivered, and ``set -o pipefail`` scripts tell the two apart the same way for every
+# other tool; 141 also follows our own 128 + N for the other signals (130, 143, 129).
+BROKEN_PIPE_STATUS = int(ExitCode.BROKEN_PIPE)
+
+
+class OutputFailed(CniError):
+    """Standard output cannot be written: a full disk or ``/dev/full``, an I/O error, a closed pipe.
+
+    Raised by :class:`GuardedStdout` at the write itself, whichever code wrote (our renderers,
+    rich, click's help and version), so that ``main`` can tell it from an OSError of a bug.
+    """
+
+    kind = "output"
+    exit_code = ExitCode.ENVIRONMENT
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(f"cannot write the output: {error.strerror or error}")
+        self.errno = error.errno
+
+    @property
+    def broken_pipe(self) -> bool:
+        return self.errno == errno.EPIPE
+
+
+class GuardedStdout:
+    """The process's ``sys.stdout``, whose write errors are :class:`OutputFailed`; everything else
+    (``isatty``, ``fileno``, ``encoding`` ...) is the stream's own."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as err:
+            raise OutputFailed(err) from err
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        try:
+            self._stream.writelines(lines)
+        except OSError as err:
+            raise OutputFailed(err) from err
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as err:
+            raise OutputFailed(err) from err
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class _ClosedStdout:
+    """Standard output when cnitool was started with it closed (``>&-``; Python's ``sys.stdout``
+    is then None): writing is an error like any other, a command that prints nothing succeeds."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def guard_streams() -> None:
+    """For the real process: every write to standard output that fails is :class:`OutputFailed`.
+
+    A stream we were started without (``>&-``, ``2>&-``: Python's ``sys.stdout``/``sys.stderr``
+    is None) gets /dev/null behind its file descriptor, which the next file we open (a lock file)
+    would take otherwise; a closed stdout then refuses writes, a closed stderr takes them.
+    """
+    if sys.stderr is None:
+        _point_at_devnull(2)
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
+    if isinstance(sys.stdout, GuardedStdout):
+        return
+    if sys.stdout is None:
+        _point_at_devnull(1)
+        sys.stdout = GuardedStdout(_ClosedStdout())  # type: ignore[assignment,arg-type]
+    else:
+        sys.stdout = GuardedStdout(sys.stdout)  # type: ignore[assignment]
+
+
+def discard_stdout() -> None:
+    """Point file descriptor 1 at /dev/null once it cannot be written: what is still buffered then
+    goes there when Python flushes at exit, instead of failing again with "Exception ignored ...
+    BrokenPipeError" on stderr and exit status 120."""
+    _point_at_devnull(1)
+
+
+def discard_stderr() -> None:
+    """The same for file descriptor 2, once even the report of an error cannot be written."""
+    _point_at_devnull(2)
+
+
+def _point_at_devnull(fd: int) -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        if devnull != fd:
+            os.dup2(devnull, fd)
+    except OSError:
+        pass
+    finally:
+        if devnull != fd:
+            os.close(devnull)
 
 
 class Output:

@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     TIMEOUT = 4
     INTERNAL = 70
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # 128 + SIGPIPE: standard output is a pipe nobody reads any more (cnitool.cli.output)
 
 
 # Well-known error codes of the CNI specification (SPEC.md, "Error"): shown next to the code so

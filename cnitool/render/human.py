@@ -21,13 +21,23 @@ from cnitool.render.text import printable
 
 STDERR_TAIL_LINES = 20
 
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """rich's own answer to a broken pipe is to point *stdout* at /dev/null and raise
+        SystemExit(1), whichever stream broke; the command line decides what a broken pipe
+        means (cnitool.cli.output), so the error goes on as it came."""
+        self.quiet = True
+        raise
+
+
 def console(stream: TextIO, color: bool | None) -> Console:
     """``color`` True forces colour, False means no escape sequence at all, None lets rich decide.
 
     rich's own ``no_color`` drops colours but keeps bold and dim, so with colour off (NO_COLOR,
     --no-color) the console is told it is not a terminal, whatever FORCE_COLOR says (CLI-04).
     """
-    return Console(
+    return _Console(
         file=stream,
         markup=False,
         emoji=False,  # a MAC such as 52:82:79:cd:19:30 holds ":cd:", which rich would turn into 💿
