@@ -87,6 +87,9 @@ class Lab:
         self.networks: list[Network] = []
         self.attached: list[Attached] = []
         self.addresses: set[str] = set()  # container IPs seen in results (firewall rules carry no comment)
+        # cnitool exec names its namespaces itself: any new one at teardown is a leak of this test.
+        self.exec_namespaces_before = self.exec_namespace_names()
+        self.exec_namespaces_left: set[str] = set()
 
     # --- things to make ---------------------------------------------------------------------
 
@@ -95,6 +98,10 @@ class Lab:
         name = self.netns_name()
         k.run("ip", "netns", "add", name)
         return name
+
+    @staticmethod
+    def exec_namespace_names() -> set[str]:
+        return {name for name in k.netns_names() if name.startswith("cnitool-exec-")}
 
     def exec_namespaces(self) -> set[str]:
         """``cnitool exec``'s own namespaces on a subnet of this session (see k.exec_namespaces_on)."""
@@ -254,9 +261,13 @@ class Lab:
         for name in self.links:
             if k.link(name) is not None:
                 k.run("ip", "link", "del", name, check=False)
+        self.exec_namespaces_left = self.exec_namespace_names() - self.exec_namespaces_before
+        for name in self.exec_namespaces_left:
+            k.run("ip", "netns", "del", name, check=False)
 
     def leftovers(self) -> list[str]:
         found = [f"namespace {name}" for name in set(self.namespaces) & k.netns_names()]
+        found += [f"namespace {name} (made by cnitool exec; removed now)" for name in sorted(self.exec_namespaces_left)]
         found += [f"link {name}" for name in self.links if k.link(name) is not None]
         for table in ("nat", "filter"):
             found += [f"iptables -t {table} rule {rule}" for rule in self.our_rules(table)]
