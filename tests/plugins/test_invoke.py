@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from plugin_env import process_gone, wait_for
 
 from cnitool.core.errors import ExitCode, PluginNotFound, PluginTimeout
 from cnitool.core.runner import PluginInvocation, PluginOutput
@@ -38,22 +39,8 @@ def invocation(
     )
 
 
-def process_gone(pid: int) -> bool:
-    """Dead: no /proc entry, or a zombie waiting for a reaper that is not us."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
-
-
 def wait_gone(pid: int, within: float = 2.0) -> bool:
-    end = time.monotonic() + within
-    while time.monotonic() < end:
-        if process_gone(pid):
-            return True
-        time.sleep(0.02)
-    return process_gone(pid)
+    return wait_for(lambda: process_gone(pid), within)
 
 
 def test_exec_02_found_in_second_dir(tmp_path: Path) -> None:
