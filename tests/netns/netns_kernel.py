@@ -12,7 +12,8 @@ import ipaddress
 import json
 import shlex
 import subprocess
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 PLUGIN_DIR = "/usr/lib/cni"
 NETNS_DIR = "/var/run/netns"
@@ -84,6 +85,18 @@ def exec_namespaces_on(subnets: Iterable[str]) -> list[str]:
             if any(address in network for address in addresses for network in networks):
                 found.append(name)
     return found
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> object:
+    """The first true value of ``predicate`` (polled every 20 ms); an AssertionError naming
+    ``what`` when none came within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def routes(*selector: str, netns: str | None = None) -> list[dict]:

@@ -25,12 +25,13 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import netns_kernel as k
+from netns_kernel import wait_for
 
 pytestmark = pytest.mark.privileged
 
@@ -66,16 +67,6 @@ def pids_in(identity: Identity) -> list[int]:
     """Every live process whose network namespace is ``identity``."""
     return sorted(int(entry) for entry in os.listdir("/proc")
                   if entry.isdigit() and namespace_of(int(entry)) == identity)
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Strays:

@@ -21,12 +21,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import netns_kernel as k
+from netns_kernel import wait_for
 
 EXEC_NAME = re.compile(r"^cnitool-exec-[0-9a-f]{8}$")
 WIDE = {"COLUMNS": "250"}  # rich wraps at 80 columns in a pipe; tree lines are longer
@@ -89,16 +90,6 @@ def subprocess_env(lab, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in leaky}
     env.update(lab.env(**extra))
     return env
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 # --- exec -------------------------------------------------------------------------------------
